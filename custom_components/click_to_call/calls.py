@@ -1,0 +1,188 @@
+"""The per-entry call tracker: active calls and a bounded, persisted history.
+
+Every change goes through here, so statuses only move forward, the entities
+follow and `click_to_call_call_updated` fires once per change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.storage import Store
+
+from .const import DOMAIN, EVENT_CALL_UPDATED, LOGGER, MAX_CALLS_KEPT
+from .providers.base import CallStatus, CallUpdate
+
+STORAGE_VERSION: Final = 1
+SAVE_DELAY: Final = 5
+
+# listener(record, is_latest, status_changed)
+type CallListener = Callable[["CallRecord", bool, bool], None]
+
+
+@dataclass(slots=True)
+class CallRecord:
+    """One call attempt and everything learned about it."""
+
+    call_id: str
+    provider: str
+    to: str
+    from_: str | None
+    reference: str | None
+    status: CallStatus
+    created: float
+    # False when the attempt was refused before anything reached the provider.
+    placed: bool = True
+    provider_call_id: str | None = None
+    duration: int | None = None
+    error: str | None = None
+    max_duration: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the record as stored."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallRecord:
+        """Rebuild a stored record."""
+        return cls(**{**data, "status": CallStatus(data["status"])})
+
+
+class CallTracker:
+    """Calls of one config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Set up an empty tracker; `async_load` fills it from storage."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.calls.{entry_id}", private=True
+        )
+        self._calls: dict[str, CallRecord] = {}
+        self._by_provider_call_id: dict[str, str] = {}
+        self._listeners: list[CallListener] = []
+
+    @property
+    def latest(self) -> CallRecord | None:
+        """Return the call placed last."""
+        return self._calls[next(reversed(self._calls))] if self._calls else None
+
+    def __iter__(self) -> Iterator[CallRecord]:
+        """Iterate over the kept calls, oldest first."""
+        return iter(self._calls.values())
+
+    def get(
+        self, call_id: str | None = None, provider_call_id: str | None = None
+    ) -> CallRecord | None:
+        """Find a kept call by our id or by the provider's."""
+        if call_id is None and provider_call_id is not None:
+            call_id = self._by_provider_call_id.get(provider_call_id)
+        return self._calls.get(call_id) if call_id is not None else None
+
+    async def async_load(self) -> None:
+        """Load the calls kept before the last restart or reload."""
+        data = await self._store.async_load()
+        for item in (data or {}).get("calls", []):
+            try:
+                record = CallRecord.from_dict(item)
+            except (TypeError, ValueError):
+                LOGGER.warning(
+                    "Dropped an unreadable stored call of %s", self._entry_id
+                )
+                continue
+            self._keep(record)
+
+    async def async_save(self) -> None:
+        """Write the calls now (on unload), instead of after the save delay."""
+        await self._store.async_save(self._data_to_store())
+
+    async def async_remove(self) -> None:
+        """Delete the stored calls when the entry is removed."""
+        await self._store.async_remove()
+
+    @callback
+    def async_add_listener(self, listener: CallListener) -> Callable[[], None]:
+        """Call `listener(record, is_latest, status_changed)` on every change."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    @callback
+    def async_add(self, record: CallRecord) -> None:
+        """Keep a new call attempt and announce it."""
+        self._keep(record)
+        self._changed(record, status_changed=True)
+
+    @callback
+    def async_apply(self, update: CallUpdate) -> CallRecord | None:
+        """Apply a status report; return the call if it changed.
+
+        A report for a call this entry does not know, or one that would take
+        a call back to an earlier status, changes nothing.
+        """
+        record = self.get(update.call_id, update.provider_call_id)
+        if record is None:
+            return None
+        status_changed = update.status.rank > record.status.rank
+        if status_changed:
+            record.status = update.status
+        changed = status_changed
+        # A repeated report of the current status may still add details.
+        if update.status is record.status:
+            if update.duration is not None and update.duration != record.duration:
+                record.duration = update.duration
+                changed = True
+            if update.error and update.error != record.error:
+                record.error = update.error
+                changed = True
+        for key, value in update.attributes.items():
+            if record.attributes.get(key) != value:
+                record.attributes[key] = value
+                changed = True
+        if update.provider_call_id and record.provider_call_id is None:
+            self._set_provider_call_id(record, update.provider_call_id)
+        if changed:
+            self._changed(record, status_changed)
+            return record
+        return None
+
+    @callback
+    def _set_provider_call_id(self, record: CallRecord, provider_call_id: str) -> None:
+        record.provider_call_id = provider_call_id
+        self._by_provider_call_id[provider_call_id] = record.call_id
+
+    def _keep(self, record: CallRecord) -> None:
+        self._calls[record.call_id] = record
+        if record.provider_call_id:
+            self._by_provider_call_id[record.provider_call_id] = record.call_id
+        while len(self._calls) > MAX_CALLS_KEPT:
+            oldest = self._calls.pop(next(iter(self._calls)))
+            if oldest.provider_call_id:
+                self._by_provider_call_id.pop(oldest.provider_call_id, None)
+
+    def _changed(self, record: CallRecord, status_changed: bool) -> None:
+        is_latest = record is self.latest
+        for listener in list(self._listeners):
+            listener(record, is_latest, status_changed)
+        self._hass.bus.async_fire(
+            EVENT_CALL_UPDATED,
+            {
+                "entry_id": self._entry_id,
+                "call_id": record.call_id,
+                "status": record.status.value,
+                "to": record.to,
+                "from": record.from_,
+                "reference": record.reference,
+                "provider": record.provider,
+                "provider_call_id": record.provider_call_id,
+                "duration": record.duration,
+                "error": record.error,
+            },
+        )
+        self._store.async_delay_save(self._data_to_store, SAVE_DELAY)
+
+    def _data_to_store(self) -> dict[str, Any]:
+        return {"calls": [record.as_dict() for record in self._calls.values()]}

@@ -1,0 +1,259 @@
+"""Config flow: a menu of providers, one form each; reauth, reconfigure, options."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.components import webhook
+from homeassistant.config_entries import (
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+)
+from homeassistant.core import callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+import voluptuous as vol
+
+from .const import (
+    CONF_DEFAULT_MAX_DURATION,
+    CONF_MAX_CALLS_PER_HOUR,
+    CONF_NUMBER_FORMAT,
+    CONF_PROVIDER,
+    CONF_REPEAT_INTERVAL,
+    CONF_WEBHOOK_ID,
+    DEFAULT_MAX_CALLS_PER_HOUR,
+    DEFAULT_REPEAT_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    NUMBER_FORMAT_PROVIDER,
+)
+from .numbers import NumberError, parse_number
+from .providers import PROVIDERS
+from .providers.base import (
+    AuthenticationError,
+    DialField,
+    InvalidRequestError,
+    NumberFormat,
+    ProviderError,
+    ProviderUnavailableError,
+)
+from .runtime import ClickToCallConfigEntry
+from .settings import PROVIDER_SETTINGS, settings_schema
+from .webhook import async_webhook_url
+
+
+class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up one account at one click-to-call provider."""
+
+    VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ClickToCallConfigEntry) -> OptionsFlow:
+        """Return the options flow."""
+        return ClickToCallOptionsFlow()
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Let the user pick a provider."""
+        return self.async_show_menu(step_id="user", menu_options=list(PROVIDERS))
+
+    async def async_step_telspiel(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a telSpiel account."""
+        return await self._async_step_provider("telspiel", user_input)
+
+    async def async_step_telecmi(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a TeleCMI account."""
+        return await self._async_step_provider("telecmi", user_input)
+
+    async def _async_step_provider(
+        self, provider: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            data = {CONF_PROVIDER: provider, **user_input}
+            errors, placeholders = await self._async_check(data)
+            if not errors:
+                await self.async_set_unique_id(_unique_id(data))
+                self._abort_if_unique_id_configured()
+                data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
+                return self.async_create_entry(
+                    title=_title(data),
+                    data=data,
+                    description_placeholders={
+                        "webhook_url": async_webhook_url(
+                            self.hass, data[CONF_WEBHOOK_ID]
+                        )
+                    },
+                )
+        return self.async_show_form(
+            step_id=provider,
+            data_schema=self.add_suggested_values_to_schema(
+                settings_schema(provider), user_input
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """Start reauthentication when the provider refused the credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the account's secret again."""
+        entry = self._get_reauth_entry()
+        provider = entry.data[CONF_PROVIDER]
+        errors: dict[str, str] = {}
+        placeholders = {"title": entry.title}
+        if user_input is not None:
+            errors, found = await self._async_check({**entry.data, **user_input})
+            placeholders |= found
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data_updates=user_input
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=settings_schema(provider, only_secrets=True),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the settings of the same account."""
+        entry = self._get_reconfigure_entry()
+        provider = entry.data[CONF_PROVIDER]
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                CONF_PROVIDER: provider,
+                CONF_WEBHOOK_ID: entry.data[CONF_WEBHOOK_ID],
+                **user_input,
+            }
+            errors, placeholders = await self._async_check(data)
+            if not errors:
+                await self.async_set_unique_id(_unique_id(data))
+                self._abort_if_unique_id_mismatch(reason="account_mismatch")
+                return self.async_update_reload_and_abort(
+                    entry, title=_title(data), data=data
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                settings_schema(provider), user_input or entry.data
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def _async_check(
+        self, data: dict[str, Any]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Check the settings without placing a call: (errors, placeholders)."""
+        client_class = PROVIDERS[data[CONF_PROVIDER]]
+        probe = dict(data)
+        for setting in PROVIDER_SETTINGS[data[CONF_PROVIDER]]:
+            if setting.phone:
+                try:
+                    probe[setting.key] = parse_number(
+                        data[setting.key],
+                        self.hass.config.country,
+                        client_class.number_format,
+                    ).formatted
+                except NumberError as err:
+                    return {setting.key: err.reason}, {"number": err.number}
+        client = client_class(async_get_clientsession(self.hass), probe)
+        try:
+            await client.async_check_credentials()
+        except AuthenticationError:
+            return {"base": "invalid_auth"}, {}
+        except InvalidRequestError as err:
+            return {"base": "invalid_setting"}, {"message": err.message}
+        except ProviderUnavailableError as err:
+            return {"base": "cannot_connect"}, {"message": err.message}
+        except ProviderError as err:
+            LOGGER.debug("Unexpected answer while checking %s: %s", client.title, err)
+            return {"base": "unexpected_answer"}, {"message": err.message}
+        return {}, {}
+
+
+def _unique_id(data: Mapping[str, Any]) -> str:
+    """One entry per provider account."""
+    client_class = PROVIDERS[data[CONF_PROVIDER]]
+    return f"{client_class.provider}_{client_class.account_of(data)}"
+
+
+def _title(data: Mapping[str, Any]) -> str:
+    client_class = PROVIDERS[data[CONF_PROVIDER]]
+    return f"{client_class.title} {client_class.account_of(data)}"
+
+
+class ClickToCallOptionsFlow(OptionsFlow):
+    """Dial defaults, number format and the call guard."""
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the options; they apply from the next dial."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        client_class = PROVIDERS[self.config_entry.data[CONF_PROVIDER]]
+        fields: dict[vol.Marker, Any] = {
+            vol.Required(
+                CONF_NUMBER_FORMAT, default=NUMBER_FORMAT_PROVIDER
+            ): SelectSelector(
+                SelectSelectorConfig(
+                    options=[
+                        NUMBER_FORMAT_PROVIDER,
+                        *(fmt.value for fmt in NumberFormat),
+                    ],
+                    mode=SelectSelectorMode.DROPDOWN,
+                    translation_key=CONF_NUMBER_FORMAT,
+                )
+            ),
+            vol.Required(
+                CONF_MAX_CALLS_PER_HOUR, default=DEFAULT_MAX_CALLS_PER_HOUR
+            ): _number(0, 1000, None),
+            vol.Required(
+                CONF_REPEAT_INTERVAL, default=DEFAULT_REPEAT_INTERVAL
+            ): _number(0, 3600, "s"),
+        }
+        if DialField.MAX_DURATION in client_class.supported_fields:
+            fields[vol.Optional(CONF_DEFAULT_MAX_DURATION)] = _number(1, 86400, "s")
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema(fields), self.config_entry.options
+            ),
+        )
+
+
+def _number(low: int, high: int, unit: str | None) -> vol.All:
+    config = NumberSelectorConfig(
+        min=low, max=high, step=1, mode=NumberSelectorMode.BOX
+    )
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return vol.All(NumberSelector(config), vol.Coerce(int))

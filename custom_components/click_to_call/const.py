@@ -1,0 +1,38 @@
+"""Constants for Click to Call."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "click_to_call"
+LOGGER = logging.getLogger(__package__)
+
+EVENT_CALL_UPDATED: Final = "click_to_call_call_updated"
+SERVICE_DIAL: Final = "dial"
+
+CONF_PROVIDER: Final = "provider"
+CONF_WEBHOOK_ID: Final = "webhook_id"
+
+# Options: dial defaults, number format and the call guard.
+CONF_NUMBER_FORMAT: Final = "number_format"
+CONF_MAX_CALLS_PER_HOUR: Final = "max_calls_per_hour"
+CONF_REPEAT_INTERVAL: Final = "repeat_interval"
+CONF_DEFAULT_MAX_DURATION: Final = "default_max_duration"
+NUMBER_FORMAT_PROVIDER: Final = "provider"
+DEFAULT_MAX_CALLS_PER_HOUR: Final = 10
+DEFAULT_REPEAT_INTERVAL: Final = 60
+
+# Calls kept per entry, active and finished; the oldest go first.
+MAX_CALLS_KEPT: Final = 100
+
+# Dial action fields.
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_TO: Final = "to"
+ATTR_FROM: Final = "from"
+ATTR_CALLER_ID: Final = "caller_id"
+ATTR_CAMPAIGN: Final = "campaign"
+ATTR_MAX_DURATION: Final = "max_duration"
+ATTR_RETRIES: Final = "retries"
+ATTR_REFERENCE: Final = "reference"
+ATTR_EXTRA: Final = "extra"

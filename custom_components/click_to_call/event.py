@@ -1,0 +1,37 @@
+"""The call event entity: one event per status change of any call."""
+
+from __future__ import annotations
+
+from homeassistant.components.event import EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .calls import CallRecord
+from .entity import ClickToCallEntity, call_attributes
+from .providers.base import CallStatus
+from .runtime import ClickToCallConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ClickToCallConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add the entry's call event entity."""
+    async_add_entities([CallEventEntity(entry, "call")])
+
+
+class CallEventEntity(ClickToCallEntity, EventEntity):
+    """Fires the new status each time a call's status changes."""
+
+    _attr_event_types = [status.value for status in CallStatus]  # noqa: RUF012
+
+    @callback
+    def _async_call_changed(
+        self, record: CallRecord, is_latest: bool, status_changed: bool
+    ) -> None:
+        if status_changed:
+            self._trigger_event(record.status.value, call_attributes(record))
+            self.async_write_ha_state()

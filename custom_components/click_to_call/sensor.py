@@ -1,0 +1,94 @@
+"""Sensors: the status and the duration of the entry's last call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+)
+from homeassistant.const import UnitOfTime
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.typing import StateType
+
+from .calls import CallRecord
+from .entity import ClickToCallEntity, call_attributes
+from .providers.base import CallStatus
+from .runtime import ClickToCallConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClickToCallSensorDescription(SensorEntityDescription):
+    """A sensor that shows one side of the last call."""
+
+    value_fn: Callable[[CallRecord], StateType]
+    with_attributes: bool = False
+
+
+SENSORS = (
+    ClickToCallSensorDescription(
+        key="last_call_status",
+        translation_key="last_call_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in CallStatus],
+        value_fn=lambda record: record.status.value,
+        with_attributes=True,
+    ),
+    ClickToCallSensorDescription(
+        key="last_call_duration",
+        translation_key="last_call_duration",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_display_precision=0,
+        value_fn=lambda record: record.duration,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: ClickToCallConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add the entry's sensors."""
+    async_add_entities(LastCallSensor(entry, description) for description in SENSORS)
+
+
+class LastCallSensor(ClickToCallEntity, SensorEntity):
+    """A sensor that follows the call placed last."""
+
+    entity_description: ClickToCallSensorDescription
+
+    def __init__(
+        self, entry: ClickToCallConfigEntry, description: ClickToCallSensorDescription
+    ) -> None:
+        """Describe the sensor."""
+        super().__init__(entry, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> StateType:
+        """Return the value for the last call, if there was one."""
+        record = self._tracker.latest
+        return None if record is None else self.entity_description.value_fn(record)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, object] | None:
+        """Describe the last call on the status sensor."""
+        record = self._tracker.latest
+        if record is None or not self.entity_description.with_attributes:
+            return None
+        return call_attributes(record)
+
+    @callback
+    def _async_call_changed(
+        self, record: CallRecord, is_latest: bool, status_changed: bool
+    ) -> None:
+        if is_latest:
+            self.async_write_ha_state()

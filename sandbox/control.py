@@ -1,0 +1,101 @@
+"""The sandbox's own page.
+
+It lists the accounts, the webhooks and the calls, with buttons that report a
+call's status back to Home Assistant.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiohttp import web
+
+from .core import Sandbox
+
+STATUSES = ("connected", "completed", "busy", "no_answer", "cancelled", "failed")
+ENDINGS = ("completed", "busy", "no_answer", "cancelled", "failed")
+
+
+def _page(sandbox: Sandbox, base: str) -> str:
+    accounts = "".join(
+        f"<tr><td>{escape(name)}</td><td><code>{escape(str(account))}</code></td>"
+        f"<td><code>{escape(base)}{escape(sandbox.api_paths.get(name, ''))}</code></td>"
+        f"<td><form method=post action=/sandbox/webhook>"
+        f"<input type=hidden name=provider value={escape(name)}>"
+        f"<input name=url size=60 placeholder='webhook URL from Home Assistant' "
+        f"value='{escape(sandbox.webhooks.get(name, ''))}'>"
+        f"<button>Save</button></form></td></tr>"
+        for name, account in sandbox.accounts.items()
+    )
+    calls = "".join(
+        f"<tr><td>{escape(call.provider)}</td><td><code>{escape(call.call_id)}</code></td>"
+        f"<td>{escape(call.to)}</td><td>{escape(', '.join(call.reported))}</td><td>"
+        + "".join(
+            f"<form method=post action=/sandbox/report style=display:inline>"
+            f"<input type=hidden name=call_id value={escape(call.call_id)}>"
+            f"<button name=status value={status}>{status}</button></form>"
+            for status in STATUSES
+        )
+        + "</td></tr>"
+        for call in reversed(sandbox.calls.values())
+    )
+    endings = "".join(
+        f"<option {'selected' if ending == sandbox.ending else ''}>{ending}</option>"
+        for ending in ENDINGS
+    )
+    return f"""<!doctype html><html><head><title>Click to Call sandbox</title>
+<style>body{{font-family:sans-serif}}td{{padding:4px 8px;border-bottom:1px solid #ddd}}</style>
+</head><body><h1>Click to Call provider sandbox</h1>
+<h2>Accounts</h2><p>Use these in Home Assistant. Paste the webhook URL shown at the
+end of the config flow to have calls report their status.</p>
+<table><tr><th>Provider</th><th>Credentials</th><th>API URL</th><th>Status webhook</th></tr>
+{accounts}</table>
+<h2>Simulated progress</h2><form method=post action=/sandbox/settings>
+Calls with a webhook report <i>connected</i> after 3 s, then
+<select name=ending>{endings}</select> after 8 s. <button>Save</button></form>
+<h2>Calls</h2><table><tr><th>Provider</th><th>Call</th><th>To</th><th>Reported</th>
+<th>Report a status</th></tr>{calls}</table></body></html>"""
+
+
+def routes(sandbox: Sandbox) -> list[web.RouteDef]:
+    """Return the control routes."""
+
+    async def index(request: web.Request) -> web.Response:
+        base = f"{request.scheme}://{request.host}"
+        return web.Response(text=_page(sandbox, base), content_type="text/html")
+
+    async def set_webhook(request: web.Request) -> web.Response:
+        form = await request.post()
+        provider, url = str(form.get("provider", "")), str(form.get("url", "")).strip()
+        if provider not in sandbox.accounts:
+            raise web.HTTPBadRequest(text="unknown provider")
+        if url:
+            sandbox.webhooks[provider] = url
+        else:
+            sandbox.webhooks.pop(provider, None)
+        raise web.HTTPSeeOther("/")
+
+    async def report(request: web.Request) -> web.Response:
+        form = await request.post()
+        call_id, status = str(form.get("call_id", "")), str(form.get("status", ""))
+        call = sandbox.calls.get(call_id)
+        if call is None or status not in STATUSES:
+            raise web.HTTPBadRequest(text="unknown call or status")
+        if call.provider not in sandbox.webhooks:
+            raise web.HTTPBadRequest(text=f"no webhook URL saved for {call.provider}")
+        duration = int(str(form.get("duration", "0")) or 0) or None
+        await sandbox.report(call_id, status, duration)
+        raise web.HTTPSeeOther("/")
+
+    async def settings(request: web.Request) -> web.Response:
+        form = await request.post()
+        if (ending := str(form.get("ending", ""))) in ENDINGS:
+            sandbox.ending = ending
+        raise web.HTTPSeeOther("/")
+
+    return [
+        web.get("/", index),
+        web.post("/sandbox/webhook", set_webhook),
+        web.post("/sandbox/report", report),
+        web.post("/sandbox/settings", settings),
+    ]

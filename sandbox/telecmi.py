@@ -1,0 +1,47 @@
+"""TeleCMI's click-to-call API, as telecmi.txt documents it."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+
+from aiohttp import web
+
+from .core import Sandbox
+
+PATH = "/telecmi/v2/webrtc/click2call"
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"code": status, "msg": message}, status=status)
+
+
+def routes(sandbox: Sandbox) -> list[web.RouteDef]:
+    """Return the TeleCMI routes."""
+
+    async def click2call(request: web.Request) -> web.Response:
+        account = sandbox.accounts["telecmi"]
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            body = None
+        if (
+            not isinstance(body, dict)
+            or not body.get("user_id")
+            or not body.get("secret")
+        ):
+            return _error(400, "User id or secret param missing")
+        if body["user_id"] != account["user_id"] or body["secret"] != account["secret"]:
+            return _error(404, "Failed to authenticate secret")
+        to = body.get("to")
+        if not isinstance(to, int) or isinstance(to, bool):
+            return _error(400, "to must be a number")
+        request_id = "".join(secrets.choice(_ALPHABET) for _ in range(43))
+        sandbox.place("telecmi", request_id, str(to), None)
+        # The same layout as the document's sample answer.
+        text = f'{{"code": 200,"msg": "Call initiated","request_id": "{request_id}"}}'
+        return web.Response(text=text, content_type="application/json")
+
+    return [web.post(PATH, sandbox.wrap("telecmi", click2call))]

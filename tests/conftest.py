@@ -1,0 +1,108 @@
+"""Fixtures: Home Assistant, the provider sandbox on loopback, and entries."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp.test_utils import TestServer
+import pytest
+
+# Imported before the `hass` fixture puts its own custom_components first on
+# sys.path (see DESIGN.md), so Home Assistant finds this integration.
+import custom_components.click_to_call  # noqa: F401
+from custom_components.click_to_call.const import CONF_PROVIDER, CONF_WEBHOOK_ID, DOMAIN
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from sandbox import DEFAULT_ACCOUNTS, Sandbox, create_app
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom integrations in every test."""
+
+
+@pytest.fixture(autouse=True)
+async def home_in_india(hass: HomeAssistant) -> None:
+    """The providers here are Indian; numbers are read as Indian by default."""
+    hass.config.country = "IN"
+
+
+@dataclass
+class SandboxServer:
+    """The sandbox, running on a random loopback port."""
+
+    sandbox: Sandbox
+    server: TestServer
+
+    def url(self, path: str = "") -> str:
+        """Return the absolute URL of a path on the sandbox."""
+        return str(self.server.make_url(path))
+
+
+@pytest.fixture
+async def sandbox(socket_enabled: None) -> AsyncGenerator[SandboxServer]:
+    """Run the provider sandbox on loopback, without simulated progress."""
+    state = Sandbox(
+        accounts={name: dict(account) for name, account in DEFAULT_ACCOUNTS.items()},
+        progress=None,
+    )
+    server = TestServer(create_app(state), host="127.0.0.1")
+    await server.start_server()
+    yield SandboxServer(state, server)
+    await server.close()
+
+
+def telspiel_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
+    """Entry data for the sandbox's telSpiel account."""
+    return {
+        CONF_PROVIDER: "telspiel",
+        "username": "demo",
+        "api_key": "demo-api-key",
+        "agent_phone": "99999 99999",
+        "api_url": sandbox.url("/telspiel/api/click-to-call"),
+        CONF_WEBHOOK_ID: "telspiel-webhook",
+        **changes,
+    }
+
+
+def telecmi_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
+    """Entry data for the sandbox's TeleCMI account."""
+    return {
+        CONF_PROVIDER: "telecmi",
+        "user_id": "101_1111112",
+        "secret": "2e0d75-d843-45-945-4171dd7a",
+        "webrtc": True,
+        "followme": False,
+        "api_url": sandbox.url("/telecmi/v2/webrtc/click2call"),
+        CONF_WEBHOOK_ID: "telecmi-webhook",
+        **changes,
+    }
+
+
+type EntryFactory = Callable[..., Awaitable[MockConfigEntry]]
+
+
+@pytest.fixture
+def setup_entry(hass: HomeAssistant) -> EntryFactory:
+    """Add an entry and set it up; return it once loaded."""
+
+    async def factory(
+        data: dict[str, Any], options: dict[str, Any] | None = None
+    ) -> MockConfigEntry:
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title=f"{data[CONF_PROVIDER]} test",
+            data=data,
+            options=options or {},
+            unique_id=f"{data[CONF_PROVIDER]}_{data.get('username') or data.get('user_id')}",
+        )
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+        return entry
+
+    return factory
