@@ -7,16 +7,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp.test_utils import TestServer
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from hypothesis import HealthCheck, settings
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Imported before the `hass` fixture puts its own custom_components first on
 # sys.path (see DESIGN.md), so Home Assistant finds this integration.
 import custom_components.click_to_call  # noqa: F401
 from custom_components.click_to_call.const import CONF_PROVIDER, CONF_WEBHOOK_ID, DOMAIN
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from sandbox import DEFAULT_ACCOUNTS, Sandbox, create_app
+
+# Shared CI machines are slow and noisy: judge properties, not draw speed.
+settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

@@ -22,3 +22,13 @@ def fast_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorten the request timeout and the reconnect delay."""
     monkeypatch.setattr(base, "REQUEST_TIMEOUT", aiohttp.ClientTimeout(total=0.3))
     monkeypatch.setattr(base, "CONNECT_RETRY_DELAY", 0.05)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """The provider clients run without Home Assistant."""
+
+
+@pytest.fixture(autouse=True)
+def home_in_india() -> None:
+    """The provider clients take numbers already formatted."""

@@ -23,7 +23,9 @@ from tests.conftest import SandboxServer, telspiel_data
 def client_for(
     session: aiohttp.ClientSession, sandbox: SandboxServer, **changes: str
 ) -> TelspielClient:
-    return TelspielClient(session, telspiel_data(sandbox, **{"agent_phone": "9999999999", **changes}))
+    return TelspielClient(
+        session, telspiel_data(sandbox, **{"agent_phone": "9999999999", **changes})
+    )
 
 
 async def test_sample_request_is_sent_as_documented(
@@ -55,7 +57,9 @@ async def test_campaign_from_settings_and_caller_from_request(
     session: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
     client = client_for(session, sandbox, campaign_name="leads")
-    await client.async_dial(DialRequest(call_id="c1", to="8888888888", from_="7777777777"))
+    await client.async_dial(
+        DialRequest(call_id="c1", to="8888888888", from_="7777777777")
+    )
     sent = json.loads(sandbox.sandbox.received("telspiel")[0].body)
     assert sent == {
         "username": "demo",
@@ -68,19 +72,79 @@ async def test_campaign_from_settings_and_caller_from_request(
 @pytest.mark.parametrize(
     ("status", "body", "error", "field", "message"),
     [
-        (403, samples.TELSPIEL_FORBIDDEN, AuthenticationError, None, "Username or api key is invalid"),
-        (422, samples.TELSPIEL_CUSTOMER_REQUIRED, InvalidRequestError, "to", "Customer phone is required"),
-        (422, samples.TELSPIEL_AGENT_REQUIRED, InvalidRequestError, "from", "Agent phone is required"),
-        (422, '{"code": 422, "status": "invalid", "message": "Invalid data", "errors": "not json"}', InvalidRequestError, None, "not json"),
-        (422, '{"code": 422, "status": "invalid", "message": "Invalid data"}', InvalidRequestError, None, "Invalid data"),
-        (422, '{"code": 422, "message": "Invalid data", "errors": "{\\"x\\": \\"bad\\"}"}', InvalidRequestError, "x", "bad"),
+        (
+            403,
+            samples.TELSPIEL_FORBIDDEN,
+            AuthenticationError,
+            None,
+            "Username or api key is invalid",
+        ),
+        (
+            422,
+            samples.TELSPIEL_CUSTOMER_REQUIRED,
+            InvalidRequestError,
+            "to",
+            "Customer phone is required",
+        ),
+        (
+            422,
+            samples.TELSPIEL_AGENT_REQUIRED,
+            InvalidRequestError,
+            "from",
+            "Agent phone is required",
+        ),
+        (
+            422,
+            '{"code": 422, "status": "invalid", "message": "Invalid data", "errors": "not json"}',
+            InvalidRequestError,
+            None,
+            "not json",
+        ),
+        (
+            422,
+            '{"code": 422, "status": "invalid", "message": "Invalid data"}',
+            InvalidRequestError,
+            None,
+            "Invalid data",
+        ),
+        (
+            422,
+            '{"code": 422, "message": "Invalid data", "errors": "{\\"x\\": \\"bad\\"}"}',
+            InvalidRequestError,
+            "x",
+            "bad",
+        ),
         (403, "<html>Forbidden</html>", AuthenticationError, None, "HTTP 403"),
         (500, "oops", ProviderUnavailableError, None, "telSpiel answered HTTP 500"),
-        (503, samples.TELSPIEL_SUCCESS, ProviderUnavailableError, None, "telSpiel answered HTTP 503"),
-        (200, "<html>maintenance</html>", UnexpectedAnswerError, None, "HTTP 200 with a body that is not JSON: <html>maintenance</html>"),
+        (
+            503,
+            samples.TELSPIEL_SUCCESS,
+            ProviderUnavailableError,
+            None,
+            "telSpiel answered HTTP 503",
+        ),
+        (
+            200,
+            "<html>maintenance</html>",
+            UnexpectedAnswerError,
+            None,
+            "HTTP 200 with a body that is not JSON: <html>maintenance</html>",
+        ),
         (200, "[1, 2]", UnexpectedAnswerError, None, "telSpiel answered [1, 2]"),
-        (200, '{"code": 500, "status": "error", "message": "Busy"}', UnexpectedAnswerError, None, "telSpiel answered HTTP 200: Busy"),
-        (404, '{"message": "Not found"}', UnexpectedAnswerError, None, "telSpiel answered HTTP 404: Not found"),
+        (
+            200,
+            '{"code": 500, "status": "error", "message": "Busy"}',
+            UnexpectedAnswerError,
+            None,
+            "telSpiel answered HTTP 200: Busy",
+        ),
+        (
+            404,
+            '{"message": "Not found"}',
+            UnexpectedAnswerError,
+            None,
+            "telSpiel answered HTTP 404: Not found",
+        ),
     ],
 )
 async def test_answers_map_to_errors(
@@ -95,7 +159,9 @@ async def test_answers_map_to_errors(
     """Every documented answer (and some undocumented ones) maps to one error."""
     sandbox.sandbox.queue("telspiel", Canned(status, body))
     with pytest.raises(error) as caught:
-        await client_for(session, sandbox).async_dial(DialRequest(call_id="c1", to="8888888888"))
+        await client_for(session, sandbox).async_dial(
+            DialRequest(call_id="c1", to="8888888888")
+        )
     assert caught.value.message == message  # type: ignore[attr-defined]
     assert caught.value.field == field  # type: ignore[attr-defined]
 
@@ -104,7 +170,9 @@ async def test_sample_success_answer(
     session: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
     sandbox.sandbox.queue("telspiel", Canned(200, samples.TELSPIEL_SUCCESS))
-    result = await client_for(session, sandbox).async_dial(DialRequest(call_id="c1", to="1"))
+    result = await client_for(session, sandbox).async_dial(
+        DialRequest(call_id="c1", to="1")
+    )
     assert result.status is CallStatus.INITIATED
     assert result.provider_call_id is None
 

@@ -130,7 +130,6 @@ def _errors(errors: Any) -> dict[str | None, str]:
         return {}
     found: dict[str | None, str] = {}
     for name, problems in errors.items():
-        if isinstance(problems, list) and problems:
-            problems = problems[0]
-        found[FIELD_NAMES.get(name, name)] = str(problems)
+        first = problems[0] if isinstance(problems, list) and problems else problems
+        found[FIELD_NAMES.get(name, name)] = str(first)
     return found

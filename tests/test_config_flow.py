@@ -1,0 +1,263 @@
+"""The config flow: provider menu, forms, credential checks, reauth, reconfigure, options."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.network import NoURLAvailableError
+import pytest
+
+from custom_components.click_to_call.const import (
+    CONF_MAX_CALLS_PER_HOUR,
+    CONF_NUMBER_FORMAT,
+    CONF_PROVIDER,
+    CONF_REPEAT_INTERVAL,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+)
+from sandbox import Canned
+from tests.conftest import EntryFactory, SandboxServer, telecmi_data, telspiel_data
+
+
+def form_input(data: dict[str, Any]) -> dict[str, Any]:
+    """What a user types into the provider's form."""
+    return {k: v for k, v in data.items() if k not in (CONF_PROVIDER, CONF_WEBHOOK_ID)}
+
+
+async def start(hass: HomeAssistant, provider: str) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["telspiel", "telecmi"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": provider}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == provider
+    return result  # type: ignore[return-value]
+
+
+async def test_telspiel_account_is_checked_without_placing_a_call(
+    hass: HomeAssistant, sandbox: SandboxServer
+) -> None:
+    result = await start(hass, "telspiel")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(telspiel_data(sandbox))
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "telSpiel demo"
+    entry = result["result"]
+    assert entry.unique_id == "telspiel_demo"
+    assert entry.data["username"] == "demo"
+    assert entry.data["agent_phone"] == "99999 99999"
+    webhook_id = entry.data[CONF_WEBHOOK_ID]
+    assert len(webhook_id) > 30
+    assert result["description_placeholders"] == {
+        "webhook_url": f"http://10.10.10.10:8123/api/webhook/{webhook_id}"
+    }
+    [probe] = sandbox.sandbox.received("telspiel")
+    assert json.loads(probe.body) == {"username": "demo", "agent_phone": "9999999999"}
+    assert sandbox.sandbox.calls == {}
+
+
+async def test_webhook_path_when_home_assistant_has_no_url(
+    hass: HomeAssistant, sandbox: SandboxServer
+) -> None:
+    result = await start(hass, "telecmi")
+    with patch(
+        "homeassistant.components.webhook.get_url", side_effect=NoURLAvailableError
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], form_input(telecmi_data(sandbox))
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    webhook_id = result["result"].data[CONF_WEBHOOK_ID]
+    assert result["description_placeholders"]["webhook_url"] == (
+        f"/api/webhook/{webhook_id}"
+    )
+    assert result["result"].unique_id == "telecmi_101_1111112"
+    assert "to" not in json.loads(sandbox.sandbox.received("telecmi")[0].body)
+
+
+@pytest.mark.parametrize(
+    ("changes", "canned", "errors", "placeholder"),
+    [
+        ({"api_key": "wrong"}, None, {"base": "invalid_auth"}, None),
+        ({"agent_phone": "12"}, None, {"agent_phone": "invalid_number"}, "12"),
+        (
+            {},
+            Canned(
+                422,
+                '{"code": 422, "errors": "{\\"agent_phone\\": [\\"Agent is blocked\\"]}"}',
+            ),
+            {"base": "invalid_setting"},
+            "Agent is blocked",
+        ),
+        ({}, Canned(200, "<html/>"), {"base": "unexpected_answer"}, "<html/>"),
+        ({}, Canned(500, "down"), {"base": "cannot_connect"}, "HTTP 500"),
+    ],
+)
+async def test_telspiel_form_errors_then_recovery(
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    changes: dict[str, str],
+    canned: Canned | None,
+    errors: dict[str, str],
+    placeholder: str | None,
+) -> None:
+    """A refused form shows a translated error, keeps the input, and can be fixed."""
+    if canned is not None:
+        sandbox.sandbox.queue("telspiel", canned)
+    result = await start(hass, "telspiel")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(telspiel_data(sandbox, **changes))
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    if placeholder is not None:
+        assert any(
+            placeholder in value
+            for value in result["description_placeholders"].values()
+        )
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(telspiel_data(sandbox))
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_unreachable_provider(
+    hass: HomeAssistant, sandbox: SandboxServer
+) -> None:
+    result = await start(hass, "telecmi")
+    url = sandbox.url("/telecmi").replace(str(sandbox.server.port), "1")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(telecmi_data(sandbox, api_url=url))
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_number_without_home_country(
+    hass: HomeAssistant, sandbox: SandboxServer
+) -> None:
+    hass.config.country = None
+    result = await start(hass, "telspiel")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(telspiel_data(sandbox))
+    )
+    assert result["errors"] == {"agent_phone": "number_needs_country"}
+    # telSpiel takes national numbers: without a home country none is national.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        form_input(telspiel_data(sandbox, agent_phone="+91 99999 99999")),
+    )
+    assert result["errors"] == {"agent_phone": "number_not_national"}
+    hass.config.country = "IN"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        form_input(telspiel_data(sandbox, agent_phone="+91 99999 99999")),
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_one_entry_per_account(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    await setup_entry(telspiel_data(sandbox))
+    result = await start(hass, "telspiel")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(telspiel_data(sandbox))
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    entry = await setup_entry(telspiel_data(sandbox, api_key="old-key"))
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert list(result["data_schema"].schema) == ["api_key"]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": "demo-api-key"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["api_key"] == "demo-api-key"
+    assert entry.data[CONF_WEBHOOK_ID] == "telspiel-webhook"
+
+
+async def test_reconfigure_same_account(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    entry = await setup_entry(telspiel_data(sandbox, campaign_name="old"))
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(telspiel_data(sandbox, api_key="wrong"))
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(telspiel_data(sandbox, agent_phone="88888 88888"))
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["agent_phone"] == "88888 88888"
+    assert "campaign_name" not in entry.data  # cleared in the form
+    assert entry.data[CONF_WEBHOOK_ID] == "telspiel-webhook"
+
+
+async def test_reconfigure_refuses_another_account(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    entry = await setup_entry(telspiel_data(sandbox))
+    sandbox.sandbox.accounts["telspiel"]["username"] = "other"
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(telspiel_data(sandbox, username="other"))
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "account_mismatch"
+    assert entry.data["username"] == "demo"
+
+
+async def test_options(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    entry = await setup_entry(telspiel_data(sandbox))
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    fields = [str(key) for key in result["data_schema"].schema]
+    assert fields == [CONF_NUMBER_FORMAT, CONF_MAX_CALLS_PER_HOUR, CONF_REPEAT_INTERVAL]
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_NUMBER_FORMAT: "e164",
+            CONF_MAX_CALLS_PER_HOUR: 3,
+            CONF_REPEAT_INTERVAL: 0,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_NUMBER_FORMAT: "e164",
+        CONF_MAX_CALLS_PER_HOUR: 3,
+        CONF_REPEAT_INTERVAL: 0,
+    }
