@@ -89,7 +89,7 @@ class CallTracker:
         for item in (data or {}).get("calls", []):
             try:
                 record = CallRecord.from_dict(item)
-            except (TypeError, ValueError):
+            except (KeyError, TypeError, ValueError):
                 LOGGER.warning(
                     "Dropped an unreadable stored call of %s", self._entry_id
                 )

@@ -1,0 +1,83 @@
+"""Diagnostics show what helps, and no secret or phone number."""
+
+from __future__ import annotations
+
+import json
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.click_to_call.const import DOMAIN
+from sandbox import Canned
+from tests.conftest import EntryFactory, SandboxServer, telecmi_data, telspiel_data
+
+
+async def test_diagnostics_hide_secrets_and_numbers(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+) -> None:
+    entry = await setup_entry(telspiel_data(sandbox, campaign_name="leads"))
+    await hass.services.async_call(
+        DOMAIN,
+        "dial",
+        {"to": "98765 43210", "reference": "Mom's birthday"},
+        blocking=True,
+    )
+    sandbox.sandbox.queue(
+        "telspiel",
+        Canned(
+            422,
+            '{"code": 422, "errors": "{\\"customer_phone\\": [\\"9123456789 is barred\\"]}"}',
+        ),
+    )
+    with pytest.raises(Exception, match="barred"):
+        await hass.services.async_call(
+            DOMAIN, "dial", {"to": "91234 56789"}, blocking=True
+        )
+
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+
+    text = json.dumps(diagnostics)
+    for private in (
+        "demo-api-key",
+        "9876543210",
+        "9999999999",
+        "99999 99999",
+        "9123456789",
+        "Mom's birthday",
+        '"demo"',
+    ):
+        assert private not in text, private
+    assert diagnostics["provider"] == "telspiel"
+    assert diagnostics["data"]["campaign_name"] == "leads"
+    assert diagnostics["data"]["api_key"] == "**REDACTED**"
+    # DESIGN.md: the webhook URL is shown in diagnostics.
+    assert diagnostics["webhook_url"].endswith("/api/webhook/telspiel-webhook")
+    first, second = diagnostics["calls"]
+    assert first["to"] == "***********10"
+    assert first["from"] == "***********99"
+    assert first["reference"] == "**REDACTED**"
+    assert first["status"] == "initiated"
+    assert second["status"] == "rejected"
+    assert second["error"] == "********89 is barred"
+
+
+async def test_diagnostics_of_telecmi(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+) -> None:
+    entry = await setup_entry(telecmi_data(sandbox))
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diagnostics)
+    assert "2e0d75-d843-45-945-4171dd7a" not in text
+    assert "101_1111112" not in text
+    assert diagnostics["data"]["webrtc"] is True
+    assert diagnostics["calls"] == []

@@ -1,0 +1,185 @@
+"""Set-up, unload, removal, and the calls kept across restarts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import time
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.click_to_call.calls import CallRecord
+from custom_components.click_to_call.const import (
+    CONF_MAX_CALLS_PER_HOUR,
+    DOMAIN,
+    MAX_CALLS_KEPT,
+)
+from custom_components.click_to_call.providers.base import CallStatus, CallUpdate
+from tests.conftest import EntryFactory, SandboxServer, telspiel_data
+
+STATUS = "sensor.telspiel_test_last_call_status"
+DURATION = "sensor.telspiel_test_last_call_duration"
+
+
+def stored_call(call_id: str, status: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "provider": "telspiel",
+        "to": "+919876543210",
+        "from_": "+919999999999",
+        "reference": None,
+        "status": status,
+        "created": time.time(),
+        "placed": True,
+        "provider_call_id": None,
+        "duration": None,
+        "error": None,
+        "max_duration": None,
+        "attributes": {},
+        **changes,
+    }
+
+
+async def test_entities_restored_from_stored_calls(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+) -> None:
+    """After a restart the sensors show the last call as it was."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, data=telspiel_data(sandbox), title="telspiel test"
+    )
+    hass_storage[f"{DOMAIN}.calls.{entry.entry_id}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.calls.{entry.entry_id}",
+        "data": {
+            "calls": [
+                stored_call("old", "failed"),
+                {"broken": True},
+                stored_call("new", "completed", duration=75, reference="doorbell"),
+            ]
+        },
+    }
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert status.state == "completed"
+    assert status.attributes["call_id"] == "new"
+    assert status.attributes["reference"] == "doorbell"
+    assert hass.states.get(DURATION).state == "75"  # type: ignore[union-attr]
+    assert [call.call_id for call in entry.runtime_data.tracker] == ["old", "new"]
+
+
+async def test_no_calls_yet(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    await setup_entry(telspiel_data(sandbox))
+    status = hass.states.get(STATUS)
+    assert status is not None
+    assert status.state == "unknown"
+    assert status.attributes["options"] == [s.value for s in CallStatus]
+    assert "call_id" not in status.attributes
+    assert hass.states.get(DURATION).state == "unknown"  # type: ignore[union-attr]
+
+
+async def test_calls_are_written_after_a_short_delay(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    entry = await setup_entry(telspiel_data(sandbox))
+    await hass.services.async_call(DOMAIN, "dial", {"to": "98765 43210"}, blocking=True)
+    key = f"{DOMAIN}.calls.{entry.entry_id}"
+    assert key not in hass_storage
+
+    freezer.tick(timedelta(seconds=6))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+    [saved] = hass_storage[key]["data"]["calls"]
+    assert saved["status"] == "initiated"
+    assert saved["to"] == "+919876543210"
+
+
+async def test_history_is_bounded(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    entry = await setup_entry(telspiel_data(sandbox))
+    tracker = entry.runtime_data.tracker
+    for number in range(MAX_CALLS_KEPT + 20):
+        tracker.async_add(
+            CallRecord(
+                call_id=f"c{number}",
+                provider="telecmi",
+                to="+919876543210",
+                from_=None,
+                reference=None,
+                status=CallStatus.INITIATED,
+                created=time.time(),
+                provider_call_id=f"p{number}",
+            )
+        )
+    kept = [call.call_id for call in tracker]
+    assert len(kept) == MAX_CALLS_KEPT
+    assert kept[0] == "c20"
+    assert tracker.get(provider_call_id="p0") is None
+    assert tracker.get(provider_call_id="p20") is not None
+    # A report for a call no longer kept changes nothing.
+    assert (
+        tracker.async_apply(CallUpdate(CallStatus.CONNECTED, provider_call_id="p0"))
+        is None
+    )
+    assert (
+        tracker.async_apply(CallUpdate(CallStatus.CONNECTED, call_id="c119"))
+        is not None
+    )
+
+
+async def test_call_guard_survives_a_reload(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    """Reloading an entry (or restarting) does not reset the hourly count."""
+    entry = await setup_entry(telspiel_data(sandbox), {CONF_MAX_CALLS_PER_HOUR: 2})
+    for number in ("98765 43210", "91234 56789"):
+        await hass.services.async_call(DOMAIN, "dial", {"to": number}, blocking=True)
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    with pytest.raises(ServiceValidationError, match="2 calls"):
+        await hass.services.async_call(
+            DOMAIN, "dial", {"to": "93333 33333"}, blocking=True
+        )
+
+
+async def test_remove_entry_deletes_its_calls(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+) -> None:
+    entry = await setup_entry(telspiel_data(sandbox))
+    await hass.services.async_call(DOMAIN, "dial", {"to": "98765 43210"}, blocking=True)
+    await hass.config_entries.async_unload(entry.entry_id)
+    key = f"{DOMAIN}.calls.{entry.entry_id}"
+    assert key in hass_storage
+
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert key not in hass_storage
+    assert entry.state is ConfigEntryState.NOT_LOADED
