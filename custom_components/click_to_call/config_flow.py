@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from homeassistant.components import webhook
@@ -21,7 +21,6 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
 )
-import voluptuous as vol
 
 from .const import (
     CONF_DEFAULT_MAX_DURATION,
@@ -48,6 +47,7 @@ from .providers.base import (
 )
 from .runtime import ClickToCallConfigEntry
 from .settings import PROVIDER_SETTINGS, settings_schema
+from .validation import vol
 from .webhook import async_webhook_url
 
 
@@ -250,7 +250,7 @@ class ClickToCallOptionsFlow(OptionsFlow):
         )
 
 
-def _number(low: int, high: int, unit: str | None) -> vol.All:
+def _number(low: int, high: int, unit: str | None) -> Callable[[Any], int]:
     config = NumberSelectorConfig(
         min=low, max=high, step=1, mode=NumberSelectorMode.BOX
     )

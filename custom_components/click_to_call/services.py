@@ -17,7 +17,6 @@ from homeassistant.core import (
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util.ulid import ulid_now
-import voluptuous as vol
 
 from .calls import CallRecord
 from .const import (
@@ -55,6 +54,7 @@ from .providers.base import (
     ProviderUnavailableError,
 )
 from .runtime import ClickToCallConfigEntry
+from .validation import vol
 
 _TEXT = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=128))
 DIAL_SCHEMA = vol.Schema(

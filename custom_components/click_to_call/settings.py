@@ -12,9 +12,9 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import voluptuous as vol
 
 from .providers import telecmi, telspiel
+from .validation import vol
 
 TEXT: Final = TextSelector()
 SECRET: Final = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
