@@ -45,7 +45,11 @@ async def onboard(base: str) -> None:
             code = (await answer.json())["auth_code"]
         async with session.post(
             "/auth/token",
-            data={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": CLIENT_ID,
+            },
         ) as answer:
             token = (await answer.json())["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
@@ -60,7 +64,9 @@ async def onboard(base: str) -> None:
                 answer.raise_for_status()
         # Onboarding adds integrations that need the internet (weather, radio);
         # this machine has none, and they would only fill the log with errors.
-        async with session.get("/api/config/config_entries/entry", headers=headers) as answer:
+        async with session.get(
+            "/api/config/config_entries/entry", headers=headers
+        ) as answer:
             entries = await answer.json()
         for entry in entries:
             async with session.delete(
