@@ -34,7 +34,13 @@ async def start(hass: HomeAssistant, provider: str) -> dict[str, Any]:
         DOMAIN, context={"source": config_entries.SOURCE_USER}
     )
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["telspiel", "telecmi"]
+    assert result["menu_options"] == [
+        "telspiel",
+        "telecmi",
+        "ameyo",
+        "voice_panel",
+        "spokn",
+    ]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": provider}
     )

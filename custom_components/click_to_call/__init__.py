@@ -9,7 +9,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .calls import CallTracker
-from .const import CONF_PROVIDER, DOMAIN
+from .const import CONF_PROVIDER, CONF_VERIFY_SSL, DOMAIN
+from .followup import async_resume
 from .guard import CallGuard
 from .providers import PROVIDERS
 from .runtime import ClickToCallConfigEntry, ClickToCallData
@@ -29,7 +30,8 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: ClickToCallConfigEntry) -> bool:
     """Set up one provider account."""
     client = PROVIDERS[entry.data[CONF_PROVIDER]](
-        async_get_clientsession(hass), entry.data
+        async_get_clientsession(hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, True)),
+        entry.data,
     )
     tracker = CallTracker(hass, entry.entry_id)
     await tracker.async_load()
@@ -37,6 +39,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: ClickToCallConfigEntry) 
     entry.runtime_data = ClickToCallData(client, tracker, guard)
     async_register_webhook(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_resume(hass, entry)
     return True
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from homeassistant.components import webhook
@@ -14,9 +14,6 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -28,6 +25,7 @@ from .const import (
     CONF_NUMBER_FORMAT,
     CONF_PROVIDER,
     CONF_REPEAT_INTERVAL,
+    CONF_VERIFY_SSL,
     CONF_WEBHOOK_ID,
     DEFAULT_MAX_CALLS_PER_HOUR,
     DEFAULT_REPEAT_INTERVAL,
@@ -46,7 +44,7 @@ from .providers.base import (
     ProviderUnavailableError,
 )
 from .runtime import ClickToCallConfigEntry
-from .settings import PROVIDER_SETTINGS, settings_schema
+from .settings import PROVIDER_SETTINGS, settings_schema, whole_number
 from .validation import vol
 from .webhook import async_webhook_url
 
@@ -80,6 +78,24 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for a TeleCMI account."""
         return await self._async_step_provider("telecmi", user_input)
 
+    async def async_step_ameyo(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for an Ameyo server and agent."""
+        return await self._async_step_provider("ameyo", user_input)
+
+    async def async_step_voice_panel(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a click2call.php voice panel account."""
+        return await self._async_step_provider("voice_panel", user_input)
+
+    async def async_step_spokn(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a Spokn account."""
+        return await self._async_step_provider("spokn", user_input)
+
     async def _async_step_provider(
         self, provider: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
@@ -95,6 +111,10 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=_title(data),
                     data=data,
+                    # Say so where the credentials could not be checked.
+                    description=None
+                    if PROVIDERS[provider].can_check_credentials
+                    else "unchecked",
                     description_placeholders={
                         "webhook_url": async_webhook_url(
                             self.hass, data[CONF_WEBHOOK_ID]
@@ -175,7 +195,9 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         client_class = PROVIDERS[data[CONF_PROVIDER]]
         probe = dict(data)
         for setting in PROVIDER_SETTINGS[data[CONF_PROVIDER]]:
-            if setting.phone:
+            if setting.phone and not (
+                client_class.accepts_account_ids and data[setting.key].isdigit()
+            ):
                 try:
                     probe[setting.key] = parse_number(
                         data[setting.key],
@@ -184,7 +206,10 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
                     ).formatted
                 except NumberError as err:
                     return {setting.key: err.reason}, {"number": err.number}
-        client = client_class(async_get_clientsession(self.hass), probe)
+        session = async_get_clientsession(
+            self.hass, verify_ssl=data.get(CONF_VERIFY_SSL, True)
+        )
+        client = client_class(session, probe)
         try:
             await client.async_check_credentials()
         except AuthenticationError:
@@ -235,25 +260,18 @@ class ClickToCallOptionsFlow(OptionsFlow):
             ),
             vol.Required(
                 CONF_MAX_CALLS_PER_HOUR, default=DEFAULT_MAX_CALLS_PER_HOUR
-            ): _number(0, 1000, None),
+            ): whole_number(0, 1000),
             vol.Required(
                 CONF_REPEAT_INTERVAL, default=DEFAULT_REPEAT_INTERVAL
-            ): _number(0, 3600, "s"),
+            ): whole_number(0, 3600, "s"),
         }
         if DialField.MAX_DURATION in client_class.supported_fields:
-            fields[vol.Optional(CONF_DEFAULT_MAX_DURATION)] = _number(1, 86400, "s")
+            fields[vol.Optional(CONF_DEFAULT_MAX_DURATION)] = whole_number(
+                1, 86400, "s"
+            )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
                 vol.Schema(fields), self.config_entry.options
             ),
         )
-
-
-def _number(low: int, high: int, unit: str | None) -> Callable[[Any], int]:
-    config = NumberSelectorConfig(
-        min=low, max=high, step=1, mode=NumberSelectorMode.BOX
-    )
-    if unit is not None:
-        config["unit_of_measurement"] = unit
-    return vol.All(NumberSelector(config), vol.Coerce(int))

@@ -13,6 +13,7 @@ SERVICE_DIAL: Final = "dial"
 
 CONF_PROVIDER: Final = "provider"
 CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_VERIFY_SSL: Final = "verify_ssl"
 
 # Options: dial defaults, number format and the call guard.
 CONF_NUMBER_FORMAT: Final = "number_format"

@@ -33,12 +33,14 @@ from .const import (
     CONF_MAX_CALLS_PER_HOUR,
     CONF_NUMBER_FORMAT,
     CONF_REPEAT_INTERVAL,
+    CONF_WEBHOOK_ID,
     DEFAULT_MAX_CALLS_PER_HOUR,
     DEFAULT_REPEAT_INTERVAL,
     DOMAIN,
     NUMBER_FORMAT_PROVIDER,
     SERVICE_DIAL,
 )
+from .followup import async_await_outcome, async_follow_call
 from .guard import CallGuardError
 from .numbers import NumberError, PhoneNumber, parse_number
 from .providers.base import (
@@ -55,6 +57,7 @@ from .providers.base import (
 )
 from .runtime import ClickToCallConfigEntry
 from .validation import vol
+from .webhook import async_webhook_url
 
 _TEXT = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=128))
 DIAL_SCHEMA = vol.Schema(
@@ -147,6 +150,12 @@ async def async_place_call(
         raise _refuse(entry, record, err.reason, limit=str(err.limit)) from err
 
     record.placed = True
+    if client.answers_when_call_ends:
+        # The answer is the outcome, which may take minutes: it comes later.
+        record.status = CallStatus.INITIATED
+        runtime.tracker.async_add(record)
+        async_await_outcome(hass, entry, request)
+        return _response(record)
     try:
         result = await client.async_dial(request)
     except ProviderError as err:
@@ -155,10 +164,9 @@ async def async_place_call(
         runtime.tracker.async_add(record)
         if isinstance(err, AuthenticationError):
             entry.async_start_reauth(hass)
-        key = next(key for kind, key in _PROVIDER_ERROR_KEYS if isinstance(err, kind))
         raise HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key=key,
+            translation_key=_provider_error_key(err),
             translation_placeholders={
                 "provider": client.title,
                 "message": err.message,
@@ -169,12 +177,25 @@ async def async_place_call(
     record.status = result.status
     record.provider_call_id = result.provider_call_id
     runtime.tracker.async_add(record)
+    if client.poll_interval is not None:
+        async_follow_call(hass, entry, record)
+    return _response(record)
+
+
+def _response(record: CallRecord) -> dict[str, Any]:
     return {
         "call_id": record.call_id,
         "status": record.status.value,
         "provider": record.provider,
         "provider_call_id": record.provider_call_id,
     }
+
+
+def _provider_error_key(err: ProviderError) -> str:
+    """Name the translated error: the precise reason, else the error's kind."""
+    if err.reason is not None:
+        return f"provider_{err.reason}"
+    return next(key for kind, key in _PROVIDER_ERROR_KEYS if isinstance(err, kind))
 
 
 def _build_request(
@@ -195,42 +216,57 @@ def _build_request(
                 provider=client.title,
             )
     number_format = _number_format(entry, client)
-    to = _format_number(hass, entry, record, record.to, number_format)
+    to = _party(hass, entry, record, record.to, number_format)
     record.to = to.e164
     from_ = data.get(ATTR_FROM)
     if from_ is None and client.default_from_key is not None:
         from_ = entry.data.get(client.default_from_key)
     record.from_ = from_
     if from_ is not None and client.from_is_number:
-        formatted_from = _format_number(hass, entry, record, from_, number_format)
+        formatted_from = _party(hass, entry, record, from_, number_format)
         record.from_ = formatted_from.e164
         from_ = formatted_from.formatted
+    caller_id = data.get(ATTR_CALLER_ID)
+    if caller_id is not None:
+        caller_id = _party(hass, entry, record, caller_id, number_format).formatted
+    callback_url = None
+    if client.uses_callback_url:
+        url = async_webhook_url(hass, entry.data[CONF_WEBHOOK_ID])
+        callback_url = url if url.startswith(("http://", "https://")) else None
     request = DialRequest(
         call_id=record.call_id,
         to=to.formatted,
         from_=from_,
-        caller_id=data.get(ATTR_CALLER_ID),
+        caller_id=caller_id,
         campaign=data.get(ATTR_CAMPAIGN),
         max_duration=record.max_duration,
         retries=data.get(ATTR_RETRIES),
         extra=data.get(ATTR_EXTRA),
+        callback_url=callback_url,
     )
     try:
         client.validate(request)
     except InvalidRequestError as err:
         raise _refuse(
-            entry, record, "invalid_field", field=err.field or "-", message=err.message
+            entry,
+            record,
+            err.reason or "invalid_field",
+            field=err.field or "-",
+            message=err.message,
         ) from err
     return request
 
 
-def _format_number(
+def _party(
     hass: HomeAssistant,
     entry: ClickToCallConfigEntry,
     record: CallRecord,
     text: str,
     number_format: NumberFormat,
 ) -> PhoneNumber:
+    """Read a party: a phone number, or an account id where the provider has them."""
+    if entry.runtime_data.client.accepts_account_ids and text.isdigit():
+        return PhoneNumber(text, text)
     try:
         return parse_number(text, hass.config.country, number_format)
     except NumberError as err:

@@ -7,13 +7,15 @@ from typing import Any, Final
 
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    Selector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
-from .providers import telecmi, telspiel
+from .providers import spokn, telecmi, telspiel
 from .validation import vol
 
 TEXT: Final = TextSelector()
@@ -23,12 +25,22 @@ URL: Final = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
 BOOLEAN: Final = BooleanSelector()
 
 
+def whole_number(low: int, high: int, unit: str | None = None) -> Any:
+    """Return a number box that gives a whole number."""
+    config = NumberSelectorConfig(
+        min=low, max=high, step=1, mode=NumberSelectorMode.BOX
+    )
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return vol.All(NumberSelector(config), vol.Coerce(int))
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
     """One field of a provider's form."""
 
     key: str
-    selector: Selector[Any]
+    selector: Any  # a selector, or a validator around one
     required: bool = True
     default: Any = None
     # Asked again on reauthentication; never shown in diagnostics.
@@ -52,6 +64,30 @@ PROVIDER_SETTINGS: Final[dict[str, tuple[Setting, ...]]] = {
         Setting("followme", BOOLEAN, required=False, default=False),
         Setting("api_url", URL, required=False, default=telecmi.DEFAULT_API_URL),
     ),
+    "ameyo": (
+        Setting("api_url", URL),
+        Setting("hash_key", SECRET, secret=True),
+        Setting("requesting_host", TEXT),
+        Setting("policy_name", TEXT),
+        Setting("campaign_id", TEXT),
+        Setting("user_id", TEXT),
+        Setting("verify_ssl", BOOLEAN, required=False, default=True),
+    ),
+    "voice_panel": (
+        Setting("api_url", URL),
+        Setting("uid", TEXT),
+        Setting("pin", SECRET, secret=True),
+        Setting("number1", PHONE, phone=True),
+        Setting("holdfile", TEXT, required=False),
+        Setting("duration", whole_number(1, 86400, "s"), required=False),
+    ),
+    "spokn": (
+        Setting("username", TEXT),
+        Setting("password", SECRET, secret=True),
+        Setting("aparty", PHONE, phone=True),
+        Setting("enterprise", BOOLEAN, required=False, default=False),
+        Setting("api_url", URL, required=False, default=spokn.DEFAULT_API_URL),
+    ),
 }
 
 SECRET_KEYS: Final = frozenset(
@@ -64,7 +100,7 @@ SECRET_KEYS: Final = frozenset(
 
 def settings_schema(provider: str, *, only_secrets: bool = False) -> vol.Schema:
     """Build the provider's form."""
-    fields: dict[vol.Marker, Selector[Any]] = {}
+    fields: dict[vol.Marker, Any] = {}
     for setting in PROVIDER_SETTINGS[provider]:
         if only_secrets and not setting.secret:
             continue

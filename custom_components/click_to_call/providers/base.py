@@ -94,6 +94,19 @@ class DialResult:
     message: str | None = None
 
 
+@dataclass(slots=True)
+class PolledCall:
+    """A placed call that a polling provider reports on; kept between polls."""
+
+    call_id: str
+    provider_call_id: str | None
+    placed_at: float
+    max_duration: int | None
+    # What the provider said last, and since when it has not changed.
+    last_report: Any = None
+    unchanged_since: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class CallUpdate:
     """A status report about one call, from a callback or a poll."""
@@ -107,15 +120,29 @@ class CallUpdate:
 
 
 class ProviderError(Exception):
-    """A dial or check that did not succeed; `status` is what the call becomes."""
+    """A dial or check that did not succeed; `status` is what the call becomes.
 
-    status: ClassVar[CallStatus] = CallStatus.FAILED
+    `reason`, where set, names a more precise translated error than the class
+    gives (such as "insufficient_credit").
+    """
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        """Keep the provider's own words and, where known, the field at fault."""
+    status: CallStatus = CallStatus.FAILED
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        reason: str | None = None,
+        status: CallStatus | None = None,
+    ) -> None:
+        """Keep the message, and where known the field at fault and the reason."""
         super().__init__(message)
         self.message = message
         self.field = field
+        self.reason = reason
+        if status is not None:
+            self.status = status
 
 
 class AuthenticationError(ProviderError):
@@ -138,6 +165,10 @@ class CallRefusedError(ProviderError):
 
 class ProviderUnavailableError(ProviderError):
     """The provider could not be reached or failed on its side."""
+
+
+class CallEndedError(ProviderError):
+    """The call was placed and ended without being connected (busy, no answer)."""
 
 
 class UnexpectedAnswerError(ProviderError):
@@ -185,6 +216,15 @@ class ProviderClient(ABC):
     default_from_key: ClassVar[str | None] = None
     # Whether the A party is a phone number (Ameyo's is an agent's user id).
     from_is_number: ClassVar[bool] = True
+    # Whether bare digits (no "+", no spaces) are account ids, not numbers.
+    accepts_account_ids: ClassVar[bool] = False
+    # Whether the dial answer only comes once the call's outcome is known;
+    # then the dial action does not wait for it.
+    answers_when_call_ends: ClassVar[bool] = False
+    # Seconds between status polls; None when the provider is not polled.
+    poll_interval: ClassVar[float | None] = None
+    # Whether requests carry the entry's webhook URL for status callbacks.
+    uses_callback_url: ClassVar[bool] = False
 
     def __init__(
         self, session: aiohttp.ClientSession, config: Mapping[str, Any]
@@ -221,7 +261,25 @@ class ProviderClient(ABC):
         """Read a callback posted to the entry's webhook."""
         return parse_generic_callback(body)
 
-    async def _request(self, method: str, url: str, **kwargs: Any) -> Answer:
+    def poll_deadline(self, call: PolledCall) -> float:
+        """Return when polling a call stops at the latest."""
+        raise NotImplementedError
+
+    async def async_poll(self, call: PolledCall, now: float) -> CallUpdate | None:
+        """Ask the provider about a call; None when there is nothing new.
+
+        At or after the deadline the answer must be a final status.
+        """
+        raise NotImplementedError
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        client_timeout: aiohttp.ClientTimeout | None = None,
+        **kwargs: Any,
+    ) -> Answer:
         """Send one request and read its answer.
 
         Only a failure to connect is retried: then nothing left this machine.
@@ -231,7 +289,7 @@ class ProviderClient(ABC):
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
             try:
                 async with self._session.request(
-                    method, url, timeout=REQUEST_TIMEOUT, **kwargs
+                    method, url, timeout=client_timeout or REQUEST_TIMEOUT, **kwargs
                 ) as response:
                     body = await _read_bounded(response)
                     return Answer(
