@@ -2,7 +2,8 @@
 
 It implements each provider's documented API (credential checks, validation
 errors, success), logs every request, can answer with queued canned answers,
-and posts call statuses back to Home Assistant's webhook. Tests run it on a
+and plays calls out: statuses posted to Home Assistant's webhook (telSpiel,
+TeleCMI), Spokn's leg callbacks, the voice panel's reports and Ameyo's answer. Tests run it on a
 random loopback port; `python -m sandbox` runs it for a person.
 """
 
@@ -10,15 +11,41 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import control, telecmi, telspiel
+from . import ameyo, control, spokn, telecmi, telspiel, voice_panel
 from .core import Canned, Received, Sandbox
 
-__all__ = ["DEFAULT_ACCOUNTS", "Canned", "Received", "Sandbox", "create_app"]
+__all__ = [
+    "DEFAULT_ACCOUNTS",
+    "PROVIDERS",
+    "Canned",
+    "Received",
+    "Sandbox",
+    "create_app",
+]
 
 # The credentials the sandbox accepts unless told otherwise.
 DEFAULT_ACCOUNTS: dict[str, dict[str, str]] = {
     "telspiel": {"username": "demo", "api_key": "demo-api-key"},
     "telecmi": {"user_id": "101_1111112", "secret": "2e0d75-d843-45-945-4171dd7a"},
+    "ameyo": {
+        "hash_key": "demo-hash-key",
+        "requesting_host": "homeassistant",
+        "policy_name": "demo-policy",
+        "campaign_id": "42",
+        "user_id": "agent1",
+    },
+    "voice_panel": {"uid": "demo-uid", "pin": "1234"},
+    "spokn": {"username": "demo", "password": "demo-password", "enterprise": "true"},
+}
+
+# Provider id -> its module: PATH constant(s), API_PATH (what a user types as
+# the API URL's path, after the sandbox's base URL) and routes(sandbox).
+PROVIDERS = {
+    "telspiel": telspiel,
+    "telecmi": telecmi,
+    "ameyo": ameyo,
+    "voice_panel": voice_panel,
+    "spokn": spokn,
 }
 
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
@@ -31,8 +58,8 @@ def create_app(sandbox: Sandbox | None = None) -> web.Application:
     )
     app = web.Application()
     app[SANDBOX_KEY] = sandbox
-    for provider in (telspiel, telecmi):
-        sandbox.api_paths[provider.__name__.rsplit(".", 1)[1]] = provider.PATH
+    for name, provider in PROVIDERS.items():
+        sandbox.api_paths[name] = provider.API_PATH
         app.add_routes(provider.routes(sandbox))
     app.add_routes(control.routes(sandbox))
     app.on_cleanup.append(sandbox.close)

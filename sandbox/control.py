@@ -1,48 +1,86 @@
 """The sandbox's own page.
 
 It lists the accounts, the webhooks and the calls, with buttons that report a
-call's status back to Home Assistant.
+call's status back to Home Assistant, and the settings of simulated calls.
 """
 
 from __future__ import annotations
 
 from html import escape
+import math
 
 from aiohttp import web
 
-from .core import Sandbox
+from . import ameyo
+from .core import Sandbox, SimulatedCall
 
 STATUSES = ("connected", "completed", "busy", "no_answer", "cancelled", "failed")
 ENDINGS = ("completed", "busy", "no_answer", "cancelled", "failed")
+# The longest Ameyo delay the settings form accepts, in seconds.
+MAX_AMEYO_DELAY = 600.0
+# Providers whose calls report through the generic JSON webhook.
+WEBHOOK_PROVIDERS = ("telspiel", "telecmi")
+# How the other providers report their calls, instead of a webhook.
+REPORTING = {
+    "ameyo": "Answers each dial when the call ends, with the outcome set below.",
+    "voice_panel": "Home Assistant polls report-click2call.php.",
+    "spokn": "Posts each leg to the callback url sent with the call.",
+}
+
+
+def _options(values: tuple[str, ...], selected: str) -> str:
+    return "".join(
+        f"<option {'selected' if value == selected else ''}>{escape(value)}</option>"
+        for value in values
+    )
+
+
+def _reporting(sandbox: Sandbox, name: str) -> str:
+    if name not in WEBHOOK_PROVIDERS:
+        return escape(REPORTING.get(name, ""))
+    return (
+        f"<form method=post action=/sandbox/webhook>"
+        f"<input type=hidden name=provider value={escape(name)}>"
+        f"<input name=url size=60 placeholder='webhook URL from Home Assistant' "
+        f"value='{escape(sandbox.webhooks.get(name, ''))}'>"
+        f"<button>Save</button></form>"
+    )
+
+
+def _buttons(call: SimulatedCall) -> str:
+    if call.provider not in WEBHOOK_PROVIDERS:
+        return ""
+    return "".join(
+        f"<form method=post action=/sandbox/report style=display:inline>"
+        f"<input type=hidden name=call_id value={escape(call.call_id)}>"
+        f"<button name=status value={status}>{status}</button></form>"
+        for status in STATUSES
+    )
+
+
+def _seconds(progress: tuple[float, float] | None) -> tuple[str, str]:
+    if progress is None:
+        return "never", "never"
+    return f"after {progress[0]:g} s", f"after {progress[1]:g} s"
 
 
 def _page(sandbox: Sandbox, base: str) -> str:
     accounts = "".join(
         f"<tr><td>{escape(name)}</td><td><code>{escape(str(account))}</code></td>"
         f"<td><code>{escape(base)}{escape(sandbox.api_paths.get(name, ''))}</code></td>"
-        f"<td><form method=post action=/sandbox/webhook>"
-        f"<input type=hidden name=provider value={escape(name)}>"
-        f"<input name=url size=60 placeholder='webhook URL from Home Assistant' "
-        f"value='{escape(sandbox.webhooks.get(name, ''))}'>"
-        f"<button>Save</button></form></td></tr>"
+        f"<td>{_reporting(sandbox, name)}</td></tr>"
         for name, account in sandbox.accounts.items()
     )
     calls = "".join(
         f"<tr><td>{escape(call.provider)}</td><td><code>{escape(call.call_id)}</code></td>"
-        f"<td>{escape(call.to)}</td><td>{escape(', '.join(call.reported))}</td><td>"
-        + "".join(
-            f"<form method=post action=/sandbox/report style=display:inline>"
-            f"<input type=hidden name=call_id value={escape(call.call_id)}>"
-            f"<button name=status value={status}>{status}</button></form>"
-            for status in STATUSES
-        )
-        + "</td></tr>"
+        f"<td>{escape(call.to)}</td><td>{escape(', '.join(call.reported))}</td>"
+        f"<td>{_buttons(call)}</td></tr>"
         for call in reversed(sandbox.calls.values())
     )
-    endings = "".join(
-        f"<option {'selected' if ending == sandbox.ending else ''}>{ending}</option>"
-        for ending in ENDINGS
-    )
+    endings = _options(ENDINGS, sandbox.ending)
+    outcomes = _options(tuple(ameyo.OUTCOMES), sandbox.ameyo_outcome)
+    connect, end = _seconds(sandbox.progress)
+    panel_connect, panel_end = _seconds(sandbox.voice_panel_progress)
     return f"""<!doctype html><html><head><title>Click to Call sandbox</title>
 <style>body{{font-family:sans-serif}}td{{padding:4px 8px;border-bottom:1px solid #ddd}}</style>
 </head><body><h1>Click to Call provider sandbox</h1>
@@ -51,8 +89,13 @@ end of the config flow to have calls report their status.</p>
 <table><tr><th>Provider</th><th>Credentials</th><th>API URL</th><th>Status webhook</th></tr>
 {accounts}</table>
 <h2>Simulated progress</h2><form method=post action=/sandbox/settings>
-Calls with a webhook report <i>connected</i> after 3 s, then
-<select name=ending>{endings}</select> after 8 s. <button>Save</button></form>
+<p>Calls end <select name=ending>{endings}</select>: telSpiel and TeleCMI calls
+with a webhook report <i>connected</i> {escape(connect)}, then the ending
+{escape(end)}; Spokn posts its legs on the same timing; voice panel reports show
+the call connected {escape(panel_connect)} and ended {escape(panel_end)}.</p>
+<p>Ameyo answers a dial after <input name=ameyo_delay size=5
+value='{sandbox.ameyo_delay:g}'> s with <select name=ameyo_outcome>{outcomes}</select>
+(when agent and campaign are right).</p><button>Save</button></form>
 <h2>Calls</h2><table><tr><th>Provider</th><th>Call</th><th>To</th><th>Reported</th>
 <th>Report a status</th></tr>{calls}</table></body></html>"""
 
@@ -69,6 +112,8 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
         provider, url = str(form.get("provider", "")), str(form.get("url", "")).strip()
         if provider not in sandbox.accounts:
             raise web.HTTPBadRequest(text="unknown provider")
+        if provider not in WEBHOOK_PROVIDERS:
+            raise web.HTTPBadRequest(text=f"{provider} does not use a status webhook")
         if url:
             sandbox.webhooks[provider] = url
         else:
@@ -91,6 +136,14 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
         form = await request.post()
         if (ending := str(form.get("ending", ""))) in ENDINGS:
             sandbox.ending = ending
+        if (outcome := str(form.get("ameyo_outcome", ""))) in ameyo.OUTCOMES:
+            sandbox.ameyo_outcome = outcome
+        try:
+            delay = float(str(form.get("ameyo_delay", "")))
+        except ValueError:
+            delay = math.nan
+        if 0 <= delay <= MAX_AMEYO_DELAY:
+            sandbox.ameyo_delay = delay
         raise web.HTTPSeeOther("/")
 
     return [

@@ -68,9 +68,19 @@ class Sandbox:
     api_paths: dict[str, str] = field(default_factory=dict)
     # provider -> webhook URL that simulated statuses are posted to
     webhooks: dict[str, str] = field(default_factory=dict)
-    # Seconds before a simulated call reports `connected` and then its end.
+    # Seconds before a simulated call reports `connected` and then its end
+    # (the generic webhook, and Spokn's callbacks); None: calls do not play out.
     progress: tuple[float, float] | None = (3.0, 8.0)
     ending: str = "completed"
+    # Ameyo answers a dial after this many seconds, with this outcome's sample
+    # (see sandbox.ameyo.OUTCOMES) when agent and campaign are right.
+    ameyo_delay: float = 5.0
+    ameyo_outcome: str = "connected"
+    # Seconds after a voice panel call is placed until its report shows it
+    # connected, then ended (by `ending`).
+    voice_panel_progress: tuple[float, float] = (3.0, 8.0)
+    # Whether the Spokn account may set apartycid, bpartycid and url.
+    spokn_enterprise: bool = True
     requests: list[Received] = field(default_factory=list)
     calls: dict[str, SimulatedCall] = field(default_factory=dict)
     _canned: defaultdict[str, deque[Canned]] = field(

@@ -50,3 +50,103 @@ TELECMI_SUCCESS: Final = (
     '{"code": 200,"msg": "Call initiated",'
     '"request_id": "s96C6XK1BUHX0oVZfOo5NhoJfZZJd0y1nmrNN6dhdkW"}'
 )
+
+# ameyo.txt. Several are not valid JSON (raw newlines inside strings, \< escapes,
+# unbalanced quotes): that is how the document prints them, and how they are served.
+AMEYO_REQUEST: Final = r"""{
+  "userId": "<User_Id_of_Agent>",
+  "campaignId": "<Campaign_Id>",
+  "phone": "<Phone_Number_of_Customer>",
+  "additionalParams":
+  {
+    "CaseID": "<Case_Id>",
+    "LeadID": "<Lead_Id>",
+    "ContactID": "<Contact_Id>"
+  }
+}
+"""
+AMEYO_ON_BREAK: Final = r"""{
+  "status": "error",
+  "reason": "Agent: agent is not working in campaign:
+<Campaign_Id>",
+  "details": "Agent: agent is not working in campaign:
+<Campaign_Id>"
+}
+"""
+AMEYO_NOT_LOGGED_IN: Final = r"""{
+  "status": "error",
+  "reason": "Agent is not available to take the call",
+  "details": "Agent is not available to take the call"
+}
+"""
+AMEYO_CHANNEL_UNAVAILABLE: Final = r"""{
+  "result": "FAILURE",
+  "reason": "
+  {
+    node.flow.id\<Nodeflow_Id>,
+    metaData\<MetaData_Id>,
+    node.flow.error.reason\u003d
+    [
+      \"Party.could.not.be.connected.Reason\",
+      \"<Phone_Number_of_Customer>\",
+      \"Requested channel not available\"
+    ]
+  }"
+}
+"""
+AMEYO_AGENT_NO_ANSWER_PART_1: Final = r"""{
+  "result": "FAILURE",
+  "reason": "
+  {
+    node.flow.id\<Nodeflow_Id>,
+    metaData\<MetaData_Id>,
+
+"""
+AMEYO_AGENT_NO_ANSWER_PART_2: Final = r"""        node.flow.error.reason\u003d
+        [
+            \"Party.did.not.answer\",
+            \"agent\"
+        ]
+    }"
+}
+"""
+# Sample 4 is split by a page break into two fenced blocks; the answer is both.
+AMEYO_AGENT_NO_ANSWER: Final = (
+    AMEYO_AGENT_NO_ANSWER_PART_1 + AMEYO_AGENT_NO_ANSWER_PART_2
+)
+AMEYO_CUSTOMER_NO_ANSWER: Final = r"""{
+    "result":"FAILURE",
+    "reason":
+    {
+        node.flow.id\<Nodeflow_Id>,
+        metaData\<MetaData_Id>,
+        node.flow.error.reason\u003d
+        [
+            \"Party.did.not.answer\",
+            \"<Phone_Number_of_Customer>\"
+        ]
+    }"
+}
+"""
+AMEYO_CONNECTED: Final = r"""{
+    "result":"SUCCESS",
+    "reason":
+    {
+        node.flow.id\<Nodeflow_Id>,
+        metaData\<MetaData_Id>
+    }"
+}
+"""
+
+# voicepanel.txt: the report answer's sample line.
+VOICE_PANEL_REPORT: Final = "1231,23,45,12"
+
+# spokn.txt
+SPOKN_SUCCESS: Final = """<?xml version="1.0"?>
+<spokn xmlns="http://api.spokn.com/api/c2c.xsd">
+  <c2c version="1.0">
+    <code>200</code>
+    <desc>Request Successful</desc>
+  </c2c>
+</spokn>
+"""

@@ -11,6 +11,8 @@ from aiohttp import web
 from .core import Sandbox
 
 PATH = "/telecmi/v2/webrtc/click2call"
+# The value a user types as API URL path.
+API_PATH = PATH
 _ALPHABET = string.ascii_letters + string.digits
 
 

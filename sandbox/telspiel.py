@@ -10,6 +10,8 @@ from . import samples
 from .core import Sandbox
 
 PATH = "/telspiel/api/click-to-call"
+# The value a user types as API URL path.
+API_PATH = PATH
 
 
 def _answer(text: str, status: int) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,18 @@ async def sandbox(socket_enabled: None) -> AsyncGenerator[SandboxServer]:
     await server.close()
 
 
+async def wait_for_state(hass: HomeAssistant, entity_id: str, expected: str) -> None:
+    """Wait (up to 5 s of loop time) until an entity reaches a state."""
+    state = None
+    for _ in range(500):
+        await hass.async_block_till_done()
+        state = hass.states.get(entity_id)
+        if state is not None and state.state == expected:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{entity_id} never became {expected}: {state}")
+
+
 def telspiel_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
     """Entry data for the sandbox's telSpiel account."""
     return {
@@ -89,6 +102,49 @@ def telecmi_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
     }
 
 
+def ameyo_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
+    """Entry data for the sandbox's Ameyo server and agent."""
+    return {
+        CONF_PROVIDER: "ameyo",
+        "api_url": sandbox.url("/ameyo"),
+        "hash_key": "demo-hash-key",
+        "requesting_host": "homeassistant",
+        "policy_name": "demo-policy",
+        "campaign_id": "42",
+        "user_id": "agent1",
+        "verify_ssl": True,
+        CONF_WEBHOOK_ID: "ameyo-webhook",
+        **changes,
+    }
+
+
+def voice_panel_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
+    """Entry data for the sandbox's voice panel account."""
+    return {
+        CONF_PROVIDER: "voice_panel",
+        "api_url": sandbox.url("/voicepanel"),
+        "uid": "demo-uid",
+        "pin": "1234",
+        "number1": "99999 99999",
+        CONF_WEBHOOK_ID: "voice-panel-webhook",
+        **changes,
+    }
+
+
+def spokn_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
+    """Entry data for the sandbox's Spokn account (Enterprise)."""
+    return {
+        CONF_PROVIDER: "spokn",
+        "username": "demo",
+        "password": "demo-password",
+        "aparty": "+91 99999 99999",
+        "enterprise": True,
+        "api_url": sandbox.url("/spokn/c2c/1.0/call"),
+        CONF_WEBHOOK_ID: "spokn-webhook",
+        **changes,
+    }
+
+
 type EntryFactory = Callable[..., Awaitable[MockConfigEntry]]
 
 
@@ -104,7 +160,7 @@ def setup_entry(hass: HomeAssistant) -> EntryFactory:
             title=f"{data[CONF_PROVIDER]} test",
             data=data,
             options=options or {},
-            unique_id=f"{data[CONF_PROVIDER]}_{data.get('username') or data.get('user_id')}",
+            unique_id=f"{data[CONF_PROVIDER]}_{data.get('username') or data.get('user_id') or data.get('uid')}",
         )
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)

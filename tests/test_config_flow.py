@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 from unittest.mock import patch
+from urllib.parse import parse_qs
 
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
@@ -20,8 +22,16 @@ from custom_components.click_to_call.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from sandbox import Canned
-from tests.conftest import EntryFactory, SandboxServer, telecmi_data, telspiel_data
+from sandbox import Canned, samples
+from tests.conftest import (
+    EntryFactory,
+    SandboxServer,
+    ameyo_data,
+    spokn_data,
+    telecmi_data,
+    telspiel_data,
+    voice_panel_data,
+)
 
 
 def form_input(data: dict[str, Any]) -> dict[str, Any]:
@@ -267,3 +277,138 @@ async def test_options(
         CONF_MAX_CALLS_PER_HOUR: 3,
         CONF_REPEAT_INTERVAL: 0,
     }
+
+
+async def test_ameyo_says_its_token_is_not_checked(
+    hass: HomeAssistant, sandbox: SandboxServer
+) -> None:
+    """Ameyo has no probe: only the server is reached; no call is placed."""
+    result = await start(hass, "ameyo")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(ameyo_data(sandbox))
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["description"] == "unchecked"
+    assert result["title"] == "Ameyo agent1@127.0.0.1"
+    assert result["result"].unique_id == "ameyo_agent1@127.0.0.1"
+    assert result["result"].data["verify_ssl"] is True
+    [probe] = sandbox.sandbox.received("ameyo")
+    assert (probe.method, probe.path) == ("GET", "/ameyo/ameyowebaccess/")
+    assert sandbox.sandbox.calls == {}
+
+
+async def test_ameyo_server_unreachable(
+    hass: HomeAssistant, sandbox: SandboxServer
+) -> None:
+    result = await start(hass, "ameyo")
+    url = f"http://127.0.0.1:{_closed_port()}/ameyo"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(ameyo_data(sandbox, api_url=url))
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_voice_panel_credentials_checked_with_a_report(
+    hass: HomeAssistant, sandbox: SandboxServer
+) -> None:
+    result = await start(hass, "voice_panel")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(voice_panel_data(sandbox, pin="0000"))
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(voice_panel_data(sandbox, duration=600))
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert "description" not in result or result["description"] is None
+    assert result["result"].unique_id == "voice_panel_demo-uid@127.0.0.1"
+    assert result["result"].data["duration"] == 600
+    assert {item.path for item in sandbox.sandbox.received("voice_panel")} == {
+        "/voicepanel/api/voice/report-click2call.php"
+    }
+    assert sandbox.sandbox.calls == {}
+
+
+async def test_voice_panel_down(hass: HomeAssistant, sandbox: SandboxServer) -> None:
+    sandbox.sandbox.queue("voice_panel", Canned(500, "error", "text/plain"))
+    result = await start(hass, "voice_panel")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(voice_panel_data(sandbox))
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"password": "wrong"}, {"base": "invalid_auth"}),
+        ({"aparty": "+91 12"}, {"aparty": "invalid_number"}),
+    ],
+)
+async def test_spokn_credentials_checked_without_placing_a_call(
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    changes: dict[str, str],
+    errors: dict[str, str],
+) -> None:
+    result = await start(hass, "spokn")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(spokn_data(sandbox, **changes))
+    )
+    assert result["errors"] == errors
+    # A Spokn ID (digits only) is taken as it is.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(spokn_data(sandbox, aparty="1234567"))
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].data["aparty"] == "1234567"
+    for probe in sandbox.sandbox.received("spokn"):
+        assert "bparty" not in parse_qs(probe.body.decode())
+    assert sandbox.sandbox.calls == {}
+
+
+async def test_spokn_answer_101_is_wrong_credentials(
+    hass: HomeAssistant, sandbox: SandboxServer
+) -> None:
+    sandbox.sandbox.queue(
+        "spokn",
+        Canned(
+            200,
+            samples.SPOKN_SUCCESS.replace("200", "101").replace(
+                "Request Successful", "Authentication failed"
+            ),
+            "text/xml",
+        ),
+    )
+    result = await start(hass, "spokn")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form_input(spokn_data(sandbox))
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+
+@pytest.mark.parametrize(
+    ("data", "secret"),
+    [
+        (ameyo_data, "hash_key"),
+        (voice_panel_data, "pin"),
+        (spokn_data, "password"),
+        (telecmi_data, "secret"),
+    ],
+)
+async def test_reauth_asks_for_each_providers_secret(
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    data: Any,
+    secret: str,
+) -> None:
+    entry = await setup_entry(data(sandbox))
+    result = await entry.start_reauth_flow(hass)
+    assert list(result["data_schema"].schema) == [secret]

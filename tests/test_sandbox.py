@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 import socket
@@ -18,20 +17,10 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.click_to_call.const import DOMAIN
 from sandbox import DEFAULT_ACCOUNTS, Sandbox, create_app
-from tests.conftest import EntryFactory, SandboxServer, telecmi_data
+from tests.conftest import EntryFactory, SandboxServer, telecmi_data, wait_for_state
 
 STATUS = "sensor.telecmi_test_last_call_status"
 DURATION = "sensor.telecmi_test_last_call_duration"
-
-
-async def wait_for_state(hass: HomeAssistant, entity_id: str, expected: str) -> None:
-    for _ in range(200):
-        await hass.async_block_till_done()
-        state = hass.states.get(entity_id)
-        if state is not None and state.state == expected:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{entity_id} never became {expected}: {state}")
 
 
 async def test_simulated_call_plays_out_through_the_webhook(

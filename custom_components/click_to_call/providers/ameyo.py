@@ -87,7 +87,7 @@ class AmeyoClient(ProviderClient):
         except ProviderUnavailableError as err:
             if "in time" in err.message:
                 raise ProviderUnavailableError(
-                    f"Ameyo gave no outcome within {OUTCOME_TIMEOUT.total:.0f} s",
+                    f"Ameyo gave no outcome within {OUTCOME_TIMEOUT.total:g} s",
                     reason="outcome_timeout",
                 ) from err
             raise
