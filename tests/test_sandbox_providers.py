@@ -18,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 import pytest
 
+from custom_components.click_to_call.providers.spokn import basic_authorization
 from sandbox import Canned, Sandbox, __main__ as cli, ameyo, samples, spokn, voice_panel
 from sandbox.control import STATUSES
 from tests.conftest import SandboxServer
@@ -513,7 +514,7 @@ def test_voice_panel_reports_whole_seconds_rounded_up(
 # --- Spokn -----------------------------------------------------------------
 
 SPOKN = "/spokn/c2c/1.0/call"
-SPOKN_AUTH = aiohttp.BasicAuth("demo", "demo-password")
+SPOKN_AUTH = {"Authorization": basic_authorization("demo", "demo-password")}
 
 
 @dataclass
@@ -533,7 +534,7 @@ async def spokn_call(
     **kwargs: Any,
 ) -> Answer:
     """POST a Spokn call; return the answer, read."""
-    kwargs.setdefault("auth", SPOKN_AUTH)
+    kwargs.setdefault("headers", SPOKN_AUTH)
     fields = {"aparty": "+919999999999", "bparty": "+918888888888"}
     fields.update(form or {})
     async with session.post(sandbox.url(SPOKN), data=fields, **kwargs) as answer:
@@ -567,14 +568,15 @@ async def test_spokn_success_is_the_sample(
     "kwargs",
     [
         {"data": b"aparty=1"},
-        {"data": b"aparty=1", "headers": {"Content-Type": "text/plain"}},
+        {"data": b"aparty=1", "headers": {"Content-Type": "text/plain", **SPOKN_AUTH}},
         {"json": {"aparty": "+919999999999", "bparty": "+918888888888"}},
     ],
 )
 async def test_spokn_wants_a_form(
     sandbox: SandboxServer, session: aiohttp.ClientSession, kwargs: dict[str, Any]
 ) -> None:
-    async with session.post(sandbox.url(SPOKN), auth=SPOKN_AUTH, **kwargs) as answer:
+    kwargs.setdefault("headers", SPOKN_AUTH)
+    async with session.post(sandbox.url(SPOKN), **kwargs) as answer:
         assert answer.status == 415
         assert await answer.read() == b""
     assert sandbox.sandbox.calls == {}
@@ -583,11 +585,11 @@ async def test_spokn_wants_a_form(
 @pytest.mark.parametrize(
     "auth",
     [
-        {"auth": None},
-        {"auth": aiohttp.BasicAuth("demo", "wrong")},
-        {"auth": aiohttp.BasicAuth("other", "demo-password")},
-        {"auth": None, "headers": {"Authorization": "Bearer demo-password"}},
-        {"auth": None, "headers": {"Authorization": "Basic !!!"}},
+        {"headers": {}},
+        {"headers": {"Authorization": basic_authorization("demo", "wrong")}},
+        {"headers": {"Authorization": basic_authorization("other", "demo-password")}},
+        {"headers": {"Authorization": "Bearer demo-password"}},
+        {"headers": {"Authorization": "Basic !!!"}},
     ],
 )
 async def test_spokn_wants_basic_auth(
@@ -603,7 +605,7 @@ async def test_spokn_wants_basic_auth(
 async def test_spokn_is_post_only(
     sandbox: SandboxServer, session: aiohttp.ClientSession
 ) -> None:
-    async with session.get(sandbox.url(SPOKN), auth=SPOKN_AUTH) as answer:
+    async with session.get(sandbox.url(SPOKN), headers=SPOKN_AUTH) as answer:
         assert answer.status == 405
 
 

@@ -7,12 +7,12 @@ entry's webhook, matched to the call by `token` (our call id).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import parse_qs
 from xml.etree.ElementTree import ParseError
 
-import aiohttp
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
@@ -192,9 +192,23 @@ class SpoknClient(ProviderClient):
             "POST",
             self._config.get("api_url") or DEFAULT_API_URL,
             data=form,
-            auth=aiohttp.BasicAuth(self._config["username"], self._config["password"]),
+            headers={
+                "Authorization": basic_authorization(
+                    self._config["username"], self._config["password"]
+                )
+            },
         )
         parse_answer(answer)
+
+
+def basic_authorization(login: str, password: str) -> str:
+    """Return the HTTP Basic Authorization header value.
+
+    aiohttp deprecates its BasicAuth helper in newer releases; this is the
+    same encoding (RFC 7617, UTF-8).
+    """
+    credentials = base64.b64encode(f"{login}:{password}".encode()).decode()
+    return f"Basic {credentials}"
 
 
 def parse_answer(answer: Answer) -> None:
