@@ -20,7 +20,8 @@ from custom_components.click_to_call.calls import CallRecord
 from custom_components.click_to_call.const import (
     CONF_MAX_CALLS_PER_HOUR,
     DOMAIN,
-    MAX_CALLS_KEPT,
+    MAX_ACTIVE_KEPT,
+    MAX_FINISHED_KEPT,
 )
 from custom_components.click_to_call.providers.base import CallStatus, CallUpdate
 from tests.conftest import EntryFactory, SandboxServer, telspiel_data
@@ -81,6 +82,11 @@ async def test_entities_restored_from_stored_calls(
     assert hass.states.get(DURATION).state == "75"  # type: ignore[union-attr]
     assert [call.call_id for call in entry.runtime_data.tracker] == ["old", "new"]
 
+    # The next call has no duration yet: the sensor must not keep the old one.
+    await hass.services.async_call(DOMAIN, "dial", {"to": "91234 56789"}, blocking=True)
+    assert hass.states.get(DURATION).state == "unknown"  # type: ignore[union-attr]
+    assert hass.states.get(STATUS).state == "initiated"  # type: ignore[union-attr]
+
 
 async def test_no_calls_yet(
     hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
@@ -115,38 +121,57 @@ async def test_calls_are_written_after_a_short_delay(
     assert saved["to"] == "+919876543210"
 
 
+def new_call(number: int, status: CallStatus) -> CallRecord:
+    return CallRecord(
+        call_id=f"c{number}",
+        provider="telecmi",
+        to="+919876543210",
+        from_=None,
+        reference=None,
+        status=status,
+        created=time.time(),
+        provider_call_id=f"p{number}",
+    )
+
+
 async def test_history_is_bounded(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    """The newest finished calls are kept, and every open call (up to a cap)."""
+    entry = await setup_entry(telspiel_data(sandbox))
+    tracker = entry.runtime_data.tracker
+    tracker.async_add(new_call(0, CallStatus.INITIATED))  # open, and stays kept
+    for number in range(1, MAX_FINISHED_KEPT + 21):
+        tracker.async_add(new_call(number, CallStatus.INITIATED))
+        tracker.async_apply(CallUpdate(CallStatus.COMPLETED, call_id=f"c{number}"))
+    kept = [call.call_id for call in tracker]
+    assert len(kept) == MAX_FINISHED_KEPT + 1
+    assert kept[:2] == ["c0", "c21"]
+    assert tracker.latest is not None
+    assert tracker.latest.call_id == f"c{MAX_FINISHED_KEPT + 20}"
+    assert tracker.get(provider_call_id="p1") is None
+    assert tracker.get(provider_call_id="p21") is not None
+    # A report for a call no longer kept changes nothing.
+    assert (
+        tracker.async_apply(CallUpdate(CallStatus.CONNECTED, provider_call_id="p1"))
+        is None
+    )
+    assert (
+        tracker.async_apply(CallUpdate(CallStatus.CONNECTED, call_id="c0")) is not None
+    )
+
+
+async def test_open_calls_are_capped(
     hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
 ) -> None:
     entry = await setup_entry(telspiel_data(sandbox))
     tracker = entry.runtime_data.tracker
-    for number in range(MAX_CALLS_KEPT + 20):
-        tracker.async_add(
-            CallRecord(
-                call_id=f"c{number}",
-                provider="telecmi",
-                to="+919876543210",
-                from_=None,
-                reference=None,
-                status=CallStatus.INITIATED,
-                created=time.time(),
-                provider_call_id=f"p{number}",
-            )
-        )
+    tracker.async_add(new_call(0, CallStatus.FAILED))
+    for number in range(1, MAX_ACTIVE_KEPT + 6):
+        tracker.async_add(new_call(number, CallStatus.INITIATED))
     kept = [call.call_id for call in tracker]
-    assert len(kept) == MAX_CALLS_KEPT
-    assert kept[0] == "c20"
-    assert tracker.get(provider_call_id="p0") is None
-    assert tracker.get(provider_call_id="p20") is not None
-    # A report for a call no longer kept changes nothing.
-    assert (
-        tracker.async_apply(CallUpdate(CallStatus.CONNECTED, provider_call_id="p0"))
-        is None
-    )
-    assert (
-        tracker.async_apply(CallUpdate(CallStatus.CONNECTED, call_id="c119"))
-        is not None
-    )
+    assert len(kept) == MAX_ACTIVE_KEPT + 1
+    assert kept[:2] == ["c0", "c6"]  # the finished call stays; the oldest open go
 
 
 async def test_call_guard_survives_a_reload(

@@ -142,14 +142,15 @@ async def test_sandbox_refuses_malformed_requests(
     assert sandbox.sandbox.calls == {}
 
 
-def test_runs_standalone(socket_enabled: None) -> None:
+@pytest.mark.parametrize("options", [[], ["--quiet"]])
+def test_runs_standalone(socket_enabled: None, options: list[str]) -> None:
     """`python -m sandbox` serves the page on the port it is given."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     root = Path(__file__).parent.parent
     process = subprocess.Popen(  # noqa: S603 - our own module
-        [sys.executable, "-m", "sandbox", "--port", str(port)],
+        [sys.executable, "-m", "sandbox", "--port", str(port), *options],
         cwd=root,
         env={**os.environ, "PYTHONPATH": str(root)},
         stdout=subprocess.DEVNULL,

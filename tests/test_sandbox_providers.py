@@ -7,7 +7,6 @@ from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import json
-import logging
 import re
 import time
 from typing import Any
@@ -19,7 +18,7 @@ from aiohttp.test_utils import TestServer
 import pytest
 
 from custom_components.click_to_call.providers.spokn import basic_authorization
-from sandbox import Canned, Sandbox, __main__ as cli, ameyo, samples, spokn, voice_panel
+from sandbox import Canned, Sandbox, ameyo, samples, spokn, voice_panel
 from sandbox.control import STATUSES
 from tests.conftest import SandboxServer
 
@@ -1066,18 +1065,3 @@ async def test_close_stops_pending_callbacks(
     assert recorder.posts == []
     [call] = sandbox.sandbox.calls.values()
     assert call.reported == []
-
-
-def test_main_serves_the_app_on_the_given_port(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    served: list[tuple[web.Application, dict[str, Any]]] = []
-    monkeypatch.setattr(
-        web, "run_app", lambda app, **kwargs: served.append((app, kwargs))
-    )
-    monkeypatch.setattr(logging, "basicConfig", lambda **_: None)
-    monkeypatch.setattr("sys.argv", ["sandbox", "--port", "9999"])
-    cli.main()
-    [(app, kwargs)] = served
-    assert kwargs == {"host": "127.0.0.1", "port": 9999}
-    assert isinstance(app, web.Application)

@@ -13,7 +13,13 @@ from typing import Any, Final
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
-from .const import DOMAIN, EVENT_CALL_UPDATED, LOGGER, MAX_CALLS_KEPT
+from .const import (
+    DOMAIN,
+    EVENT_CALL_UPDATED,
+    LOGGER,
+    MAX_ACTIVE_KEPT,
+    MAX_FINISHED_KEPT,
+)
 from .providers.base import CallStatus, CallUpdate
 
 STORAGE_VERSION: Final = 1
@@ -62,9 +68,12 @@ class CallTracker:
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.calls.{entry_id}", private=True
         )
+        # Oldest placed first; the last one is the call the sensors show.
         self._calls: dict[str, CallRecord] = {}
+        self._finished = 0
         self._by_provider_call_id: dict[str, str] = {}
         self._listeners: list[CallListener] = []
+        self._save_scheduled = False
 
     @property
     def latest(self) -> CallRecord | None:
@@ -129,6 +138,8 @@ class CallTracker:
         status_changed = update.status.rank > record.status.rank
         if status_changed:
             record.status = update.status
+            if record.status.is_final:
+                self._finished += 1
         changed = status_changed
         # A repeated report of the current status may still add details.
         if update.status is record.status:
@@ -146,6 +157,7 @@ class CallTracker:
             self._set_provider_call_id(record, update.provider_call_id)
         if changed:
             self._changed(record, status_changed)
+            self._prune()
             return record
         return None
 
@@ -156,12 +168,33 @@ class CallTracker:
 
     def _keep(self, record: CallRecord) -> None:
         self._calls[record.call_id] = record
+        if record.status.is_final:
+            self._finished += 1
         if record.provider_call_id:
             self._by_provider_call_id[record.provider_call_id] = record.call_id
-        while len(self._calls) > MAX_CALLS_KEPT:
-            oldest = self._calls.pop(next(iter(self._calls)))
-            if oldest.provider_call_id:
-                self._by_provider_call_id.pop(oldest.provider_call_id, None)
+        self._prune()
+
+    def _prune(self) -> None:
+        """Drop the oldest calls over the bounds (usually just the first one)."""
+        excess_finished = self._finished - MAX_FINISHED_KEPT
+        excess_active = len(self._calls) - self._finished - MAX_ACTIVE_KEPT
+        if excess_finished <= 0 and excess_active <= 0:
+            return
+        dropped: list[CallRecord] = []
+        for record in self._calls.values():
+            if record.status.is_final and excess_finished > 0:
+                excess_finished -= 1
+                dropped.append(record)
+            elif not record.status.is_final and excess_active > 0:
+                excess_active -= 1
+                dropped.append(record)
+            if excess_finished <= 0 and excess_active <= 0:
+                break
+        for record in dropped:
+            del self._calls[record.call_id]
+            self._finished -= record.status.is_final
+            if record.provider_call_id:
+                self._by_provider_call_id.pop(record.provider_call_id, None)
 
     def _changed(self, record: CallRecord, status_changed: bool) -> None:
         is_latest = record is self.latest
@@ -182,7 +215,12 @@ class CallTracker:
                 "error": record.error,
             },
         )
-        self._store.async_delay_save(self._data_to_store, SAVE_DELAY)
+        # Written at most SAVE_DELAY after the first unsaved change. (Store's
+        # own delay restarts on every call: under steady load it never saves.)
+        if not self._save_scheduled:
+            self._save_scheduled = True
+            self._store.async_delay_save(self._data_to_store, SAVE_DELAY)
 
     def _data_to_store(self) -> dict[str, Any]:
+        self._save_scheduled = False
         return {"calls": [record.as_dict() for record in self._calls.values()]}

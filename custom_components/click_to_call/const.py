@@ -24,8 +24,10 @@ NUMBER_FORMAT_PROVIDER: Final = "provider"
 DEFAULT_MAX_CALLS_PER_HOUR: Final = 10
 DEFAULT_REPEAT_INTERVAL: Final = 60
 
-# Calls kept per entry, active and finished; the oldest go first.
-MAX_CALLS_KEPT: Final = 100
+# Calls kept per entry: the newest finished ones (the history), and every call
+# still open up to a safety cap (telSpiel's calls never report an end).
+MAX_FINISHED_KEPT: Final = 100
+MAX_ACTIVE_KEPT: Final = 1000
 
 # Dial action fields.
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"

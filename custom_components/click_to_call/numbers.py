@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -27,6 +28,9 @@ class PhoneNumber:
     formatted: str
 
 
+# Automations dial the same few numbers again and again; parsing one costs
+# about 0.1 ms, a cache hit well under a microsecond.
+@lru_cache(maxsize=512)
 def parse_number(
     text: str, country: str | None, number_format: NumberFormat
 ) -> PhoneNumber:

@@ -71,6 +71,12 @@ class LastCallSensor(ClickToCallEntity, SensorEntity):
         """Describe the sensor."""
         super().__init__(entry, description.key)
         self.entity_description = description
+        self._written: StateType = None
+
+    async def async_added_to_hass(self) -> None:
+        """Remember the value shown from the start (the stored last call)."""
+        await super().async_added_to_hass()
+        self._written = self.native_value
 
     @property
     def native_value(self) -> StateType:
@@ -90,5 +96,12 @@ class LastCallSensor(ClickToCallEntity, SensorEntity):
     def _async_call_changed(
         self, record: CallRecord, is_latest: bool, status_changed: bool
     ) -> None:
-        if is_latest:
+        if not is_latest:
+            return
+        # The duration sensor has no attributes: a write without a new value
+        # would only cost time.
+        if self.entity_description.with_attributes or (
+            self.entity_description.value_fn(record) != self._written
+        ):
+            self._written = self.entity_description.value_fn(record)
             self.async_write_ha_state()

@@ -320,6 +320,11 @@ class ProviderClient(ABC):
 
 async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
     """Read a body of at most MAX_ANSWER_BYTES; a larger one is not an answer."""
+    if (
+        response.content_length is not None
+        and response.content_length <= MAX_ANSWER_BYTES
+    ):
+        return await response.read()  # the usual case: one read
     body = bytearray()
     while len(body) <= MAX_ANSWER_BYTES:
         chunk = await response.content.read(MAX_ANSWER_BYTES + 1 - len(body))

@@ -1,0 +1,541 @@
+"""Benchmark Click to Call against its baselines, measured in the same run.
+
+Real Home Assistant (the test harness the tests use, without pytest's loop
+debug mode) runs in this process; the provider sandbox runs in its own process
+on loopback, so it does not share Home Assistant's loop. Every line prints a
+median, a p95 and a ratio to its baseline; nothing here asserts a time.
+
+    python scripts/bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, contextmanager
+import gc
+import json
+import logging
+import os
+from pathlib import Path
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Before the harness: it puts its own custom_components first (see DESIGN.md).
+from aiohttp import ClientSession  # noqa: E402
+from aiohttp.test_utils import TestServer  # noqa: E402
+from homeassistant import loader  # noqa: E402
+from homeassistant.components import webhook  # noqa: E402
+from homeassistant.const import __version__ as HA_VERSION  # noqa: E402
+from homeassistant.core import HomeAssistant, callback  # noqa: E402
+from homeassistant.helpers import frame  # noqa: E402
+from homeassistant.helpers.aiohttp_client import async_get_clientsession  # noqa: E402
+from homeassistant.setup import async_setup_component  # noqa: E402
+from pytest_homeassistant_custom_component.common import (  # noqa: E402
+    MockConfigEntry,
+    async_test_home_assistant,
+)
+
+import custom_components.click_to_call  # noqa: E402, F401
+from custom_components.click_to_call.calls import CallRecord  # noqa: E402
+from custom_components.click_to_call.const import (  # noqa: E402
+    CONF_MAX_CALLS_PER_HOUR,
+    CONF_REPEAT_INTERVAL,
+    DOMAIN,
+    EVENT_CALL_UPDATED,
+)
+from custom_components.click_to_call.providers.base import (  # noqa: E402
+    CallStatus,
+    CallUpdate,
+)
+
+FULL = {
+    "dials": 500,
+    "together": 200,
+    "callbacks": 2000,
+    "entries": 50,
+    "calls": 10000,
+    "imports": 7,
+}
+QUICK = {
+    "dials": 100,
+    "together": 50,
+    "callbacks": 600,
+    "entries": 50,
+    "calls": 1500,
+    "imports": 2,
+}
+TELSPIEL_PATH = "/telspiel/api/click-to-call"
+HEADERS = {"accept": "application/json", "api-key": "demo-api-key"}
+# Calls posted to the webhook at once, as a busy provider would.
+WEBHOOK_CONCURRENCY = 10
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def sandbox_process() -> Any:
+    """Run `python -m sandbox --quiet` on loopback; yield its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--quiet"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@asynccontextmanager
+async def home_assistant(config_dir: str) -> AsyncIterator[HomeAssistant]:
+    """A real Home Assistant with custom integrations enabled, home in India."""
+    async with async_test_home_assistant(config_dir=config_dir) as hass:
+        frame.async_setup(hass)  # as the tests' `hass` fixture does
+        hass.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        hass.config.country = "IN"
+        # The shared session resolves names with zeroconf, which needs this.
+        assert await async_setup_component(hass, "network", {})
+        yield hass
+        await hass.async_stop(force=True)
+
+
+def telspiel_entry(sandbox: str, number: int = 0) -> MockConfigEntry:
+    """A telSpiel entry on the sandbox, call guard off (as the issue asks)."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"telSpiel {number}",
+        unique_id=f"telspiel_demo{number}",
+        data={
+            "provider": "telspiel",
+            "username": "demo",
+            "api_key": "demo-api-key",
+            "agent_phone": "99999 99999",
+            "api_url": f"{sandbox}{TELSPIEL_PATH}",
+            "webhook_id": f"bench-webhook-{number}",
+        },
+        options={CONF_MAX_CALLS_PER_HOUR: 0, CONF_REPEAT_INTERVAL: 0},
+    )
+
+
+def quantiles(samples: list[float]) -> tuple[float, float]:
+    """Return the median and the 95th percentile."""
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[
+        min(len(ordered) - 1, int(len(ordered) * 0.95))
+    ]
+
+
+class Table:
+    """The printed result: one line per measurement."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.rows: list[tuple[str, str, str, str, str]] = []
+
+    def add(self, name: str, count: str, median: str, p95: str, ratio: str) -> None:
+        """Add a line."""
+        self.rows.append((name, count, median, p95, ratio))
+
+    def print(self) -> None:
+        """Print the lines, aligned."""
+        header = ("measurement", "n", "median", "p95", "ratio to baseline")
+        widths = [max(len(row[i]) for row in [header, *self.rows]) for i in range(5)]
+        for row in [header, *self.rows]:
+            print(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                )
+            )
+
+
+def ms(seconds: float) -> str:
+    """Format seconds as milliseconds."""
+    return f"{seconds * 1000:.2f} ms"
+
+
+async def interleaved(
+    variants: dict[str, Callable[[], Awaitable[Any]]], count: int, block: int = 10
+) -> dict[str, list[float]]:
+    """Time each variant `count` times, in alternating blocks (fair to drift)."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(max(1, count // block)):
+        for name, call in variants.items():
+            for _ in range(block):
+                started = time.perf_counter()
+                await call()
+                times[name].append(time.perf_counter() - started)
+    return times
+
+
+async def bench_dial(
+    hass: HomeAssistant, sandbox: str, counts: dict[str, int], table: Table
+) -> None:
+    """Lines 1 and 2: dial latency and 200 dials at once."""
+    url = f"{sandbox}{TELSPIEL_PATH}"
+    assert await async_setup_component(
+        hass,
+        "rest_command",
+        {
+            "rest_command": {
+                "telspiel": {
+                    "url": url,
+                    "method": "post",
+                    "headers": HEADERS,
+                    "content_type": "application/json",
+                    "payload": '{"username": "demo", "agent_phone": "9999999999", '
+                    '"customer_phone": "{{ to }}"}',
+                }
+            }
+        },
+    )
+    entry = telspiel_entry(sandbox)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    session = async_get_clientsession(hass)
+    body = {
+        "username": "demo",
+        "agent_phone": "9999999999",
+        "customer_phone": "9876543210",
+    }
+
+    async def dial() -> None:
+        response = await hass.services.async_call(
+            DOMAIN, "dial", {"to": "98765 43210"}, blocking=True, return_response=True
+        )
+        assert response is not None and response["status"] == "initiated", response
+
+    async def rest_command() -> None:
+        response = await hass.services.async_call(
+            "rest_command",
+            "telspiel",
+            {"to": "9876543210"},
+            blocking=True,
+            return_response=True,
+        )
+        assert response is not None and response["status"] == 200, response
+
+    async def bare_post() -> None:
+        async with session.post(url, json=body, headers=HEADERS) as answer:
+            await answer.read()
+            assert answer.status == 200
+
+    variants = {
+        "click_to_call.dial": dial,
+        "rest_command": rest_command,
+        "bare aiohttp post": bare_post,
+    }
+    await interleaved(variants, 30)  # warm-up: connections, caches
+    times = await interleaved(variants, counts["dials"])
+    medians = {name: quantiles(samples)[0] for name, samples in times.items()}
+    for name, samples in times.items():
+        median, p95 = quantiles(samples)
+        ratio = (
+            f"{median / medians['rest_command']:.2f}x rest_command, "
+            f"{median / medians['bare aiohttp post']:.2f}x bare post"
+        )
+        table.add(
+            f"1. dial latency: {name}", str(len(samples)), ms(median), ms(p95), ratio
+        )
+
+    walls: dict[str, list[float]] = {"dial": [], "bare": []}
+    for _ in range(5):
+        for name, call in (("dial", dial), ("bare", bare_post)):
+            started = time.perf_counter()
+            await asyncio.gather(*(call() for _ in range(counts["together"])))
+            walls[name].append(time.perf_counter() - started)
+    dial_wall, bare_wall = (
+        statistics.median(walls["dial"]),
+        statistics.median(walls["bare"]),
+    )
+    table.add(
+        f"2. {counts['together']} dials at once (wall)",
+        "5 runs",
+        ms(dial_wall),
+        ms(max(walls["dial"])),
+        f"{dial_wall / bare_wall:.2f}x {counts['together']} bare posts at once ({ms(bare_wall)})",
+    )
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def bench_webhook(
+    hass: HomeAssistant, sandbox: str, counts: dict[str, int], table: Table
+) -> None:
+    """Line 3: status callbacks through Home Assistant's web server."""
+    assert await async_setup_component(hass, "http", {})
+    entry = telspiel_entry(sandbox, 1)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    tracker = entry.runtime_data.tracker
+
+    async def noop(hass: HomeAssistant, webhook_id: str, request: Any) -> None:
+        await request.read()
+
+    webhook.async_register(
+        hass, "bench", "no-op", "bench-noop", noop, allowed_methods=["POST"]
+    )
+    server = TestServer(hass.http.app, host="127.0.0.1")
+    await server.start_server()
+    applied = 0
+
+    @callback
+    def count(_: Any) -> None:
+        nonlocal applied
+        applied += 1
+
+    hass.bus.async_listen(EVENT_CALL_UPDATED, count)
+    calls = counts["callbacks"] // 2
+
+    async def post_all(
+        client: ClientSession, path: str, bodies: list[dict[str, Any]]
+    ) -> None:
+        slots = asyncio.Semaphore(WEBHOOK_CONCURRENCY)
+
+        async def post(body: dict[str, Any]) -> None:
+            async with slots, client.post(server.make_url(path), json=body) as answer:
+                assert answer.status == 200
+
+        await asyncio.gather(*(post(body) for body in bodies))
+
+    results: dict[str, list[float]] = {"ours": [], "noop": []}
+    lost = posted = 0
+    async with ClientSession() as client:
+        for attempt in range(5):
+            ids = [f"bench-{attempt}-{n}" for n in range(calls)]
+            for call_id in ids:
+                tracker.async_add(
+                    CallRecord(
+                        call_id,
+                        "telspiel",
+                        "+919876543210",
+                        None,
+                        None,
+                        CallStatus.INITIATED,
+                        time.time(),
+                    )
+                )
+            bodies = [
+                {"call_id": call_id, "status": status}
+                for status in ("connected", "completed")
+                for call_id in ids
+            ]
+            for name, path in (
+                ("noop", "/api/webhook/bench-noop"),
+                ("ours", "/api/webhook/bench-webhook-1"),
+            ):
+                applied = 0
+                started = time.perf_counter()
+                # All "connected" first, then all "completed": each one a change.
+                await post_all(client, path, bodies[:calls])
+                await post_all(client, path, bodies[calls:])
+                await hass.async_block_till_done()
+                if attempt == 0:
+                    continue  # warm-up: connections, caches
+                results[name].append(time.perf_counter() - started)
+                if name == "ours":
+                    posted += len(bodies)
+                    lost += len(bodies) - applied
+    await server.close()
+    ours, baseline = (statistics.median(results[name]) for name in ("ours", "noop"))
+    throughput = counts["callbacks"] / ours
+    table.add(
+        f"3. webhook ingest, {counts['callbacks']} callbacks",
+        "4 runs",
+        f"{throughput:,.0f}/s",
+        f"{counts['callbacks'] / max(results['ours']):,.0f}/s (slowest)",
+        f"{throughput / (counts['callbacks'] / baseline):.2f}x no-op webhook "
+        f"({counts['callbacks'] / baseline:,.0f}/s); lost {lost} of {posted}",
+    )
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def bench_setup(sandbox: str, counts: dict[str, int], table: Table) -> None:
+    """Line 4a: set-up of 1 and of 50 entries, each on a fresh Home Assistant."""
+    for entries in (1, 1, counts["entries"]):  # the first run warms up imports
+        with tempfile.TemporaryDirectory() as config_dir:
+            async with home_assistant(config_dir) as hass:
+                for number in range(entries):
+                    telspiel_entry(sandbox, number).add_to_hass(hass)
+                started = time.perf_counter()
+                assert await async_setup_component(hass, DOMAIN, {})
+                await hass.async_block_till_done()
+                elapsed = time.perf_counter() - started
+                loaded = len(hass.config_entries.async_loaded_entries(DOMAIN))
+                assert loaded == entries, loaded
+        last = (entries, elapsed)
+        if entries == 1:
+            one = elapsed
+    table.add("4. set-up of 1 entry", "1", ms(one), "", "")
+    table.add(
+        f"4. set-up of {last[0]} entries",
+        str(last[0]),
+        ms(last[1]),
+        "",
+        f"{last[1] / last[0] * 1000:.2f} ms per entry; target < 1 s total",
+    )
+
+
+async def bench_memory(
+    hass: HomeAssistant, sandbox: str, counts: dict[str, int], table: Table
+) -> None:
+    """Line 4b: memory after many completed calls on one entry."""
+    entry = telspiel_entry(sandbox, 2)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    tracker = entry.runtime_data.tracker
+
+    async def completed_call() -> None:
+        response = await hass.services.async_call(
+            DOMAIN,
+            "dial",
+            {"config_entry_id": entry.entry_id, "to": "98765 43210"},
+            blocking=True,
+            return_response=True,
+        )
+        assert response is not None
+        tracker.async_apply(
+            CallUpdate(CallStatus.COMPLETED, call_id=response["call_id"], duration=30)
+        )
+
+    for _ in range(200):
+        await completed_call()
+    gc.collect()
+    tracemalloc.start()
+    checkpoints: list[tuple[int, float]] = []
+    for done in range(1, counts["calls"] + 1):
+        await completed_call()
+        if done % (counts["calls"] // 5) == 0:
+            await hass.async_block_till_done()
+            gc.collect()
+            checkpoints.append((done, tracemalloc.get_traced_memory()[0] / 1024))
+    tracemalloc.stop()
+    kept = sum(1 for _ in tracker)
+    table.add(
+        f"4. memory after {counts['calls']:,} completed calls",
+        str(counts["calls"]),
+        f"{checkpoints[-1][1]:,.0f} KiB",
+        "",
+        "growth by calls done: "
+        + ", ".join(f"{done:,}: {kib:,.0f} KiB" for done, kib in checkpoints)
+        + f"; {kept} calls kept",
+    )
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+OURS = (
+    "custom_components.click_to_call",
+    "custom_components.click_to_call.config_flow",
+    "custom_components.click_to_call.sensor",
+    "custom_components.click_to_call.event",
+    "custom_components.click_to_call.diagnostics",
+)
+# Ours: the integration and the requirements it brings.
+OUR_PREFIXES = ("custom_components", "phonenumbers", "defusedxml")
+
+
+def bench_import(counts: dict[str, int], table: Table) -> None:
+    """Line 5: import cost in a fresh interpreter, minus Home Assistant's own."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    listing = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys, json; {'; '.join(f'import {m}' for m in OURS)}; "
+            f"print(json.dumps(sorted(m for m in sys.modules if not m.startswith({OUR_PREFIXES!r}))))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    theirs = [name for name in json.loads(listing.stdout) if not name.startswith("__")]
+    probe = (
+        "import importlib, time, sys\n"
+        "t0 = time.perf_counter()\n"
+        f"for name in {theirs!r}:\n"
+        "    try: importlib.import_module(name)\n"
+        "    except Exception: pass\n"
+        "t1 = time.perf_counter()\n"
+        f"for name in {OURS!r}: importlib.import_module(name)\n"
+        "t2 = time.perf_counter()\n"
+        "print(t1 - t0, t2 - t1)\n"
+    )
+    theirs_times, ours_times = [], []
+    for _ in range(counts["imports"]):
+        out = subprocess.run(
+            [sys.executable, "-c", probe],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        ).stdout.split()
+        theirs_times.append(float(out[0]))
+        ours_times.append(float(out[1]))
+    ours, theirs_median = statistics.median(ours_times), statistics.median(theirs_times)
+    table.add(
+        "5. import of the integration (fresh interpreter)",
+        str(counts["imports"]),
+        ms(ours),
+        ms(max(ours_times)),
+        f"after Home Assistant's own modules ({ms(theirs_median)}, {len(theirs)} modules)",
+    )
+
+
+async def main(quick: bool) -> None:
+    """Run every measurement and print the table."""
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("homeassistant").setLevel(logging.ERROR)
+    counts = QUICK if quick else FULL
+    table = Table()
+    print(
+        f"Click to Call benchmark ({'quick' if quick else 'full'}): Home Assistant {HA_VERSION}, "
+        f"Python {platform.python_version()}, {os.cpu_count()} cores"
+    )
+    with sandbox_process() as sandbox:
+        with tempfile.TemporaryDirectory() as config_dir:
+            async with home_assistant(config_dir) as hass:
+                await bench_dial(hass, sandbox, counts, table)
+                await bench_webhook(hass, sandbox, counts, table)
+                await bench_memory(hass, sandbox, counts, table)
+        await bench_setup(sandbox, counts, table)
+    bench_import(counts, table)
+    table.print()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small counts, under a minute"
+    )
+    asyncio.run(main(parser.parse_args().quick))
