@@ -11,6 +11,7 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 import itertools
+import json
 import logging
 from typing import Any
 
@@ -20,6 +21,15 @@ from multidict import CIMultiDict
 LOGGER = logging.getLogger("sandbox")
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+async def json_object(request: web.Request) -> dict[str, Any] | None:
+    """Return the request's body as a JSON object, or None if it is not one."""
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 @dataclass(frozen=True, slots=True)

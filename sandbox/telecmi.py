@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import string
 
 from aiohttp import web
 
-from .core import Sandbox
+from .core import Sandbox, json_object
 
 PATH = "/telecmi/v2/webrtc/click2call"
 # The value a user types as API URL path.
@@ -25,15 +24,8 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
 
     async def click2call(request: web.Request) -> web.Response:
         account = sandbox.accounts["telecmi"]
-        try:
-            body = json.loads(await request.read())
-        except ValueError:
-            body = None
-        if (
-            not isinstance(body, dict)
-            or not body.get("user_id")
-            or not body.get("secret")
-        ):
+        body = await json_object(request)
+        if body is None or not body.get("user_id") or not body.get("secret"):
             return _error(400, "User id or secret param missing")
         if body["user_id"] != account["user_id"] or body["secret"] != account["secret"]:
             return _error(404, "Failed to authenticate secret")

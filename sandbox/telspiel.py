@@ -7,7 +7,7 @@ import json
 from aiohttp import web
 
 from . import samples
-from .core import Sandbox
+from .core import Sandbox, json_object
 
 PATH = "/telspiel/api/click-to-call"
 # The value a user types as API URL path.
@@ -39,11 +39,8 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
 
     async def click_to_call(request: web.Request) -> web.Response:
         account = sandbox.accounts["telspiel"]
-        try:
-            body = json.loads(await request.read())
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+        body = await json_object(request)
+        if body is None:
             return _invalid({"body": ["Body must be a JSON object"]})
         if (
             request.headers.get("api-key") != account["api_key"]

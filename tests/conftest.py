@@ -63,6 +63,19 @@ async def sandbox(socket_enabled: None) -> AsyncGenerator[SandboxServer]:
     await server.close()
 
 
+async def dial(hass: HomeAssistant, **fields: Any) -> dict[str, Any]:
+    """Place a call with the dial action and return its response."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "dial",
+        {"to": "98765 43210", **fields},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return dict(response)
+
+
 async def wait_for_state(hass: HomeAssistant, entity_id: str, expected: str) -> None:
     """Wait (up to 5 s of loop time) until an entity reaches a state."""
     state = None

@@ -12,7 +12,6 @@ from pathlib import Path
 import ssl
 import threading
 import time
-from typing import Any
 from urllib.parse import parse_qs
 
 import aiohttp
@@ -30,21 +29,9 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 from custom_components.click_to_call.const import DOMAIN, EVENT_CALL_UPDATED
 from custom_components.click_to_call.providers import ameyo
 from sandbox import DEFAULT_ACCOUNTS, Canned, Sandbox, create_app, samples
-from tests.conftest import EntryFactory, SandboxServer, ameyo_data, wait_for_state
+from tests.conftest import EntryFactory, SandboxServer, ameyo_data, dial, wait_for_state
 
 STATUS = "sensor.ameyo_test_last_call_status"
-
-
-async def dial(hass: HomeAssistant, **fields: Any) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "dial",
-        {"to": "98765 43210", **fields},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
 
 
 @pytest.fixture(autouse=True)

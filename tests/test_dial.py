@@ -20,18 +20,16 @@ from custom_components.click_to_call.const import (
     EVENT_CALL_UPDATED,
 )
 from sandbox import Canned, samples
-from tests.conftest import EntryFactory, SandboxServer, telecmi_data, telspiel_data
+from tests.conftest import (
+    EntryFactory,
+    SandboxServer,
+    dial,
+    telecmi_data,
+    telspiel_data,
+)
 
 STATUS = "sensor.telspiel_test_last_call_status"
 EVENT = "event.telspiel_test_call"
-
-
-async def dial(hass: HomeAssistant, **fields: Any) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN, "dial", fields, blocking=True, return_response=True
-    )
-    assert response is not None
-    return dict(response)
 
 
 def sent_bodies(sandbox: SandboxServer, provider: str) -> list[dict[str, Any]]:

@@ -20,24 +20,12 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.click_to_call.const import DOMAIN, EVENT_CALL_UPDATED
 from sandbox import Canned, samples
-from tests.conftest import EntryFactory, SandboxServer, spokn_data, wait_for_state
+from tests.conftest import EntryFactory, SandboxServer, dial, spokn_data, wait_for_state
 
 STATUS = "sensor.spokn_test_last_call_status"
 DURATION = "sensor.spokn_test_last_call_duration"
 WEBHOOK = "/api/webhook/spokn-webhook"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-
-async def dial(hass: HomeAssistant, **fields: Any) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "dial",
-        {"to": "+91 98765 43210", **fields},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
 
 
 def xml(code: int, desc: str) -> str:

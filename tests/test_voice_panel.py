@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
@@ -15,22 +14,16 @@ from custom_components.click_to_call.const import DOMAIN, EVENT_CALL_UPDATED
 from custom_components.click_to_call.providers import voice_panel
 from custom_components.click_to_call.providers.voice_panel import VoicePanelClient
 from sandbox import Canned, samples
-from tests.conftest import EntryFactory, SandboxServer, voice_panel_data, wait_for_state
+from tests.conftest import (
+    EntryFactory,
+    SandboxServer,
+    dial,
+    voice_panel_data,
+    wait_for_state,
+)
 
 STATUS = "sensor.voice_panel_test_last_call_status"
 DURATION = "sensor.voice_panel_test_last_call_duration"
-
-
-async def dial(hass: HomeAssistant, **fields: Any) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "dial",
-        {"to": "98765 43210", **fields},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
 
 
 @pytest.fixture(autouse=True)

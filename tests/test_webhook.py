@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
@@ -14,21 +13,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.click_to_call.const import DOMAIN, EVENT_CALL_UPDATED
-from tests.conftest import EntryFactory, SandboxServer, telecmi_data
+from custom_components.click_to_call.const import EVENT_CALL_UPDATED
+from tests.conftest import EntryFactory, SandboxServer, dial, telecmi_data
 
 STATUS = "sensor.telecmi_test_last_call_status"
 DURATION = "sensor.telecmi_test_last_call_duration"
 EVENT = "event.telecmi_test_call"
 WEBHOOK = "/api/webhook/telecmi-webhook"
-
-
-async def place_call(hass: HomeAssistant) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN, "dial", {"to": "98765 43210"}, blocking=True, return_response=True
-    )
-    assert response is not None
-    return dict(response)
 
 
 @pytest.fixture
@@ -50,7 +41,7 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
 async def test_statuses_move_the_call_on(
     hass: HomeAssistant, entry: MockConfigEntry, client: TestClient
 ) -> None:
-    call = await place_call(hass)
+    call = await dial(hass)
     events = async_capture_events(hass, EVENT_CALL_UPDATED)
 
     answer = await client.post(
@@ -79,7 +70,7 @@ async def test_statuses_move_the_call_on(
 async def test_status_never_moves_backwards(
     hass: HomeAssistant, entry: MockConfigEntry, client: TestClient
 ) -> None:
-    call = await place_call(hass)
+    call = await dial(hass)
     await client.post(WEBHOOK, json={"call_id": call["call_id"], "status": "no_answer"})
     await hass.async_block_till_done()
     events = async_capture_events(hass, EVENT_CALL_UPDATED)
@@ -96,7 +87,7 @@ async def test_repeated_final_status_adds_a_late_duration(
     hass: HomeAssistant, entry: MockConfigEntry, client: TestClient
 ) -> None:
     """A repeat of the same status may bring details; it fires no new call event."""
-    call = await place_call(hass)
+    call = await dial(hass)
     await client.post(WEBHOOK, json={"call_id": call["call_id"], "status": "completed"})
     await hass.async_block_till_done()
     fired = hass.states.get(EVENT).last_changed  # type: ignore[union-attr]
@@ -125,7 +116,7 @@ async def test_unknown_call_changes_nothing(
     client: TestClient,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await place_call(hass)
+    await dial(hass)
     events = async_capture_events(hass, EVENT_CALL_UPDATED)
     caplog.set_level(logging.DEBUG, logger="custom_components.click_to_call")
 
@@ -159,7 +150,7 @@ async def test_malformed_body_is_ignored_with_one_debug_line(
     body: bytes,
     content_type: str,
 ) -> None:
-    await place_call(hass)
+    await dial(hass)
     caplog.set_level(logging.DEBUG, logger="custom_components.click_to_call")
     caplog.clear()
 
@@ -203,7 +194,7 @@ async def test_status_after_reload_still_finds_its_call(
     hass: HomeAssistant, entry: MockConfigEntry, client: TestClient
 ) -> None:
     """Calls are stored: unload and set-up again (a restart) keep them."""
-    call = await place_call(hass)
+    call = await dial(hass)
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert state(hass, STATUS) == "unavailable"
     answer = await client.post(

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 import json
 import re
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -30,6 +29,7 @@ from .base import (
     ProviderClient,
     ProviderUnavailableError,
     UnexpectedAnswerError,
+    account_at_host,
 )
 
 # The longest Ameyo may take to tell the outcome: agent ring, customer ring.
@@ -55,8 +55,7 @@ class AmeyoClient(ProviderClient):
     @classmethod
     def account_of(cls, config: Mapping[str, Any]) -> str:
         """Return the agent and the Ameyo server."""
-        host = urlsplit(config["api_url"]).hostname or config["api_url"]
-        return f"{config['user_id']}@{host}"
+        return account_at_host(config["user_id"], config["api_url"])
 
     async def async_check_credentials(self) -> None:
         """Check that the server answers (and its certificate, where verified)."""

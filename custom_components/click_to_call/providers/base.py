@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 import json
 from typing import Any, ClassVar, Final
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -334,6 +335,11 @@ async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
     raise UnexpectedAnswerError(
         f"HTTP {response.status} with an answer over {MAX_ANSWER_BYTES} bytes"
     )
+
+
+def account_at_host(user: object, api_url: str) -> str:
+    """Name an account on a customer's own server: user@host."""
+    return f"{user}@{urlsplit(api_url).hostname or api_url}"
 
 
 def parse_generic_callback(body: bytes) -> CallUpdate:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 import re
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from .base import (
     Answer,
@@ -26,6 +25,7 @@ from .base import (
     ProviderError,
     ProviderUnavailableError,
     UnexpectedAnswerError,
+    account_at_host,
 )
 
 DIAL_PATH: Final = "/api/voice/click2call.php"
@@ -56,8 +56,7 @@ class VoicePanelClient(ProviderClient):
     @classmethod
     def account_of(cls, config: Mapping[str, Any]) -> str:
         """Return the API user and the panel's host."""
-        host = urlsplit(config["api_url"]).hostname or config["api_url"]
-        return f"{config['uid']}@{host}"
+        return account_at_host(config["uid"], config["api_url"])
 
     async def async_check_credentials(self) -> None:
         """Ask for the report of a call that does not exist: nothing is dialled."""
@@ -147,18 +146,12 @@ def judge(call: PolledCall, now: float, final: bool) -> CallUpdate | None:
                 CallStatus.CONNECTED, call_id=call.call_id, attributes=attributes
             )
         return None
-    if first == 0:
+    if first == 0 or second == 0:
+        party = "Number 1 (party A)" if first == 0 else "Number 2 (party B)"
         return CallUpdate(
             CallStatus.NO_ANSWER,
             call_id=call.call_id,
-            error="Number 1 (party A) did not answer",
-            attributes=attributes,
-        )
-    if second == 0:
-        return CallUpdate(
-            CallStatus.NO_ANSWER,
-            call_id=call.call_id,
-            error="Number 2 (party B) did not answer",
+            error=f"{party} did not answer",
             attributes=attributes,
         )
     return CallUpdate(
