@@ -5,7 +5,9 @@ debug mode) runs in this process; the provider sandbox runs in its own process
 on loopback, so it does not share Home Assistant's loop. Every line prints a
 median, a p95 and a ratio to its baseline; nothing here asserts a time.
 
-    python scripts/bench.py [--quick]
+    python scripts/bench.py [--quick] [--profile]
+
+--profile prints where 1,000 dials spend their time (cProfile) instead.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ import argparse
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, contextmanager
+import cProfile
 import gc
 import json
 import logging
 import os
 from pathlib import Path
 import platform
+import pstats
 import socket
 import statistics
 import subprocess
@@ -510,6 +514,34 @@ def bench_import(counts: dict[str, int], table: Table) -> None:
     )
 
 
+async def profile_dials() -> None:
+    """Print the 30 most expensive functions (cumulative) of 1,000 dials."""
+    with sandbox_process() as sandbox, tempfile.TemporaryDirectory() as config_dir:
+        async with home_assistant(config_dir) as hass:
+            entry = telspiel_entry(sandbox)
+            entry.add_to_hass(hass)
+            assert await hass.config_entries.async_setup(entry.entry_id)
+            await hass.async_block_till_done()
+
+            async def dial() -> None:
+                await hass.services.async_call(
+                    DOMAIN,
+                    "dial",
+                    {"to": "98765 43210"},
+                    blocking=True,
+                    return_response=True,
+                )
+
+            for _ in range(50):
+                await dial()
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(1000):
+                await dial()
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
 async def main(quick: bool) -> None:
     """Run every measurement and print the table."""
     logging.basicConfig(level=logging.WARNING)
@@ -538,4 +570,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--quick", action="store_true", help="small counts, under a minute"
     )
-    asyncio.run(main(parser.parse_args().quick))
+    parser.add_argument(
+        "--profile", action="store_true", help="profile 1,000 dials instead"
+    )
+    options = parser.parse_args()
+    asyncio.run(profile_dials() if options.profile else main(options.quick))
