@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import timedelta
+import json
 import time
 from typing import Any
 
@@ -208,3 +210,25 @@ async def test_remove_entry_deletes_its_calls(
 
     assert key not in hass_storage
     assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+def test_stored_record_round_trips() -> None:
+    """Every field is stored, and read back the same."""
+    record = CallRecord(
+        call_id="c1",
+        provider="spokn",
+        to="+919876543210",
+        from_="1234567",
+        reference="doorbell",
+        status=CallStatus.COMPLETED,
+        created=1.5,
+        placed=True,
+        provider_call_id="p1",
+        duration=42,
+        error="B party: number busy",
+        max_duration=120,
+        attributes={"b_party_cost": 0.6},
+    )
+    stored = record.as_dict()
+    assert set(stored) == {field.name for field in fields(CallRecord)}
+    assert CallRecord.from_dict(json.loads(json.dumps(stored))) == record

@@ -7,7 +7,7 @@ follow and `click_to_call_call_updated` fires once per change.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
@@ -49,8 +49,26 @@ class CallRecord:
     attributes: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the record as stored."""
-        return asdict(self)
+        """Return the record as stored.
+
+        Spelled out: dataclasses.asdict deep-copies field by field, about ten
+        times slower, and up to 1,100 records are written at a time.
+        """
+        return {
+            "call_id": self.call_id,
+            "provider": self.provider,
+            "to": self.to,
+            "from_": self.from_,
+            "reference": self.reference,
+            "status": self.status.value,
+            "created": self.created,
+            "placed": self.placed,
+            "provider_call_id": self.provider_call_id,
+            "duration": self.duration,
+            "error": self.error,
+            "max_duration": self.max_duration,
+            "attributes": dict(self.attributes),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallRecord:
