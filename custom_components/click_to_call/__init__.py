@@ -48,7 +48,7 @@ async def async_unload_entry(
 ) -> bool:
     """Unload an entry, writing its calls so a reload finds them."""
     if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        await entry.runtime_data.tracker.async_save()
+        await entry.runtime_data.tracker.async_close()
     return unloaded
 
 

@@ -92,6 +92,7 @@ class CallTracker:
         self._by_provider_call_id: dict[str, str] = {}
         self._listeners: list[CallListener] = []
         self._save_scheduled = False
+        self._closed = False
 
     @property
     def latest(self) -> CallRecord | None:
@@ -123,8 +124,18 @@ class CallTracker:
                 continue
             self._keep(record)
 
-    async def async_save(self) -> None:
-        """Write the calls now (on unload), instead of after the save delay."""
+    @property
+    def closed(self) -> bool:
+        """Return whether the entry was unloaded: changes are then refused."""
+        return self._closed
+
+    async def async_close(self) -> None:
+        """Stop taking changes and write the calls now (on unload).
+
+        A dial or callback still in flight must not change this tracker after
+        its final write: a reload has a new tracker reading that file.
+        """
+        self._closed = True
         await self._store.async_save(self._data_to_store())
 
     async def async_remove(self) -> None:
@@ -140,6 +151,9 @@ class CallTracker:
     @callback
     def async_add(self, record: CallRecord) -> None:
         """Keep a new call attempt and announce it."""
+        if self._closed:
+            LOGGER.debug("Call %s ended after its entry was unloaded", record.call_id)
+            return
         self._keep(record)
         self._changed(record, status_changed=True)
 
@@ -151,7 +165,7 @@ class CallTracker:
         a call back to an earlier status, changes nothing.
         """
         record = self.get(update.call_id, update.provider_call_id)
-        if record is None:
+        if record is None or self._closed:
             return None
         status_changed = update.status.rank > record.status.rank
         if status_changed:

@@ -195,9 +195,7 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         client_class = PROVIDERS[data[CONF_PROVIDER]]
         probe = dict(data)
         for setting in PROVIDER_SETTINGS[data[CONF_PROVIDER]]:
-            if setting.phone and not (
-                client_class.accepts_account_ids and data[setting.key].isdigit()
-            ):
+            if setting.phone and not client_class.is_account_id(data[setting.key]):
                 try:
                     probe[setting.key] = parse_number(
                         data[setting.key],

@@ -20,21 +20,24 @@ from .providers.base import (
     PolledCall,
     ProviderError,
 )
-from .runtime import ClickToCallConfigEntry
+from .runtime import ClickToCallConfigEntry, ClickToCallData
 
 INTERRUPTED = (
-    "The outcome was lost: Home Assistant restarted while the provider was dialling"
+    "The outcome was not learned: the entry was reloaded, or Home Assistant "
+    "restarted, while the provider was still dialling"
 )
 
 
 @callback
 def async_await_outcome(
-    hass: HomeAssistant, entry: ClickToCallConfigEntry, request: DialRequest
+    hass: HomeAssistant,
+    entry: ClickToCallConfigEntry,
+    runtime: ClickToCallData,
+    request: DialRequest,
 ) -> None:
     """Send a dial whose answer is its outcome, and apply it when it comes."""
 
     async def wait() -> None:
-        runtime = entry.runtime_data
         try:
             result = await runtime.client.async_dial(request)
         except ProviderError as err:
@@ -59,24 +62,31 @@ def async_await_outcome(
 
 @callback
 def async_follow_call(
-    hass: HomeAssistant, entry: ClickToCallConfigEntry, record: CallRecord
+    hass: HomeAssistant,
+    entry: ClickToCallConfigEntry,
+    runtime: ClickToCallData,
+    record: CallRecord,
 ) -> None:
     """Poll the provider about a call until it ends or its deadline passes."""
-    client = entry.runtime_data.client
-    tracker = entry.runtime_data.tracker
-    call = PolledCall(
-        record.call_id, record.provider_call_id, record.created, record.max_duration
-    )
+    client, tracker = runtime.client, runtime.tracker
     interval = client.poll_interval
     if interval is None:
         return
+    call = PolledCall(
+        record.call_id, record.provider_call_id, record.created, record.max_duration
+    )
 
     async def follow() -> None:
         deadline = client.poll_deadline(call)
         while True:
             await asyncio.sleep(interval)
             now = time.time()
-            if (update := await client.async_poll(call, now)) is not None:
+            try:
+                update = await client.async_poll(call, now)
+            except AuthenticationError:
+                entry.async_start_reauth(hass)
+                update = None
+            if update is not None:
                 tracker.async_apply(update)
             current = tracker.get(call.call_id)
             if current is None or current.status.is_final or now >= deadline:
@@ -90,15 +100,19 @@ def async_follow_call(
 @callback
 def async_resume(hass: HomeAssistant, entry: ClickToCallConfigEntry) -> None:
     """After a restart or reload, pick up the calls still open."""
-    client = entry.runtime_data.client
-    tracker = entry.runtime_data.tracker
+    runtime = entry.runtime_data
+    client, tracker = runtime.client, runtime.tracker
     for record in list(tracker):
         if not record.placed or record.status.is_final:
             continue
         if client.answers_when_call_ends:
-            # The connection that would have carried the outcome is gone.
-            tracker.async_apply(
-                CallUpdate(CallStatus.FAILED, call_id=record.call_id, error=INTERRUPTED)
-            )
+            # A connected call has had its outcome; for one still initiated,
+            # the connection that would have carried it is gone.
+            if record.status is CallStatus.INITIATED:
+                tracker.async_apply(
+                    CallUpdate(
+                        CallStatus.FAILED, call_id=record.call_id, error=INTERRUPTED
+                    )
+                )
         elif client.poll_interval is not None:
-            async_follow_call(hass, entry, record)
+            async_follow_call(hass, entry, runtime, record)

@@ -55,7 +55,7 @@ from .providers.base import (
     ProviderError,
     ProviderUnavailableError,
 )
-from .runtime import ClickToCallConfigEntry
+from .runtime import ClickToCallConfigEntry, ClickToCallData
 from .validation import vol
 from .webhook import async_webhook_url
 
@@ -154,14 +154,14 @@ async def async_place_call(
         # The answer is the outcome, which may take minutes: it comes later.
         record.status = CallStatus.INITIATED
         runtime.tracker.async_add(record)
-        async_await_outcome(hass, entry, request)
+        async_await_outcome(hass, entry, runtime, request)
         return _response(record)
     try:
         result = await client.async_dial(request)
     except ProviderError as err:
         record.status = err.status
         record.error = err.message
-        runtime.tracker.async_add(record)
+        _current(entry, runtime).tracker.async_add(record)
         if isinstance(err, AuthenticationError):
             entry.async_start_reauth(hass)
         raise HomeAssistantError(
@@ -176,10 +176,18 @@ async def async_place_call(
 
     record.status = result.status
     record.provider_call_id = result.provider_call_id
+    runtime = _current(entry, runtime)
     runtime.tracker.async_add(record)
-    if client.poll_interval is not None:
-        async_follow_call(hass, entry, record)
+    if client.poll_interval is not None and not runtime.tracker.closed:
+        async_follow_call(hass, entry, runtime, record)
     return _response(record)
+
+
+def _current(
+    entry: ClickToCallConfigEntry, runtime: ClickToCallData
+) -> ClickToCallData:
+    """Return the entry's runtime after a wait: a reload may have replaced it."""
+    return entry.runtime_data if entry.state is ConfigEntryState.LOADED else runtime
 
 
 def _response(record: CallRecord) -> dict[str, Any]:
@@ -265,7 +273,7 @@ def _party(
     number_format: NumberFormat,
 ) -> PhoneNumber:
     """Read a party: a phone number, or an account id where the provider has them."""
-    if entry.runtime_data.client.accepts_account_ids and text.isdigit():
+    if entry.runtime_data.client.is_account_id(text):
         return PhoneNumber(text, text)
     try:
         return parse_number(text, hass.config.country, number_format)

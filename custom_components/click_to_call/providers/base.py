@@ -192,7 +192,7 @@ class Answer:
         """Decode the body as JSON or raise UnexpectedAnswerError."""
         try:
             return json.loads(self.text)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
             raise UnexpectedAnswerError(
                 f"HTTP {self.status} with a body that is not JSON: {self.excerpt}"
             ) from err
@@ -251,6 +251,11 @@ class ProviderClient(ABC):
     async def async_dial(self, request: DialRequest) -> DialResult:
         """Place a call; raise a ProviderError when it is not placed."""
 
+    @classmethod
+    def is_account_id(cls, text: str) -> bool:
+        """Return whether a party is an account id (bare ASCII digits), not a number."""
+        return cls.accepts_account_ids and text.isascii() and text.isdigit()
+
     def validate(self, request: DialRequest) -> None:  # noqa: B027 - optional hook
         """Check the request against the provider's documented limits.
 
@@ -292,10 +297,21 @@ class ProviderClient(ABC):
                 async with self._session.request(
                     method, url, timeout=client_timeout or REQUEST_TIMEOUT, **kwargs
                 ) as response:
-                    body = await _read_bounded(response)
+                    if (
+                        response.content_length is not None
+                        and response.content_length <= MAX_ANSWER_BYTES
+                    ):
+                        body: bytes | None = await response.read()  # the usual case
+                    else:
+                        body = await read_bounded(response.content, MAX_ANSWER_BYTES)
+                    if body is None:
+                        raise UnexpectedAnswerError(
+                            f"HTTP {response.status} with an answer over "
+                            f"{MAX_ANSWER_BYTES} bytes"
+                        )
                     return Answer(
                         response.status,
-                        body.decode(response.charset or "utf-8", "replace"),
+                        _decode(body, response.charset),
                         response.content_type,
                     )
             except aiohttp.ClientSSLError as err:
@@ -313,28 +329,31 @@ class ProviderClient(ABC):
                     "the provider did not answer in time"
                 ) from err
             except aiohttp.ClientError as err:
+                # Only the error's kind: its text can hold the URL, and with
+                # it credentials sent as query parameters.
                 raise ProviderUnavailableError(
-                    f"the connection to the provider failed: {err!r}"
+                    f"the connection to the provider failed ({type(err).__name__})"
                 ) from err
         raise AssertionError("unreachable")  # the loop always returns or raises
 
 
-async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
-    """Read a body of at most MAX_ANSWER_BYTES; a larger one is not an answer."""
-    if (
-        response.content_length is not None
-        and response.content_length <= MAX_ANSWER_BYTES
-    ):
-        return await response.read()  # the usual case: one read
+async def read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes | None:
+    """Read a whole body of at most `limit` bytes; None when it is longer."""
     body = bytearray()
-    while len(body) <= MAX_ANSWER_BYTES:
-        chunk = await response.content.read(MAX_ANSWER_BYTES + 1 - len(body))
+    while len(body) <= limit:
+        chunk = await stream.read(limit + 1 - len(body))
         if not chunk:
             return bytes(body)
         body += chunk
-    raise UnexpectedAnswerError(
-        f"HTTP {response.status} with an answer over {MAX_ANSWER_BYTES} bytes"
-    )
+    return None
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    """Decode an answer; an unknown or missing charset counts as UTF-8."""
+    try:
+        return body.decode(charset or "utf-8", "replace")
+    except LookupError:
+        return body.decode("utf-8", "replace")
 
 
 def account_at_host(user: object, api_url: str) -> str:
@@ -350,7 +369,7 @@ def parse_generic_callback(body: bytes) -> CallUpdate:
     """
     try:
         data = json.loads(body)
-    except ValueError as err:
+    except (ValueError, RecursionError) as err:
         raise CallbackError("body is not JSON") from err
     if not isinstance(data, dict):
         raise CallbackError("body is not a JSON object")

@@ -43,6 +43,9 @@ MAX_RETRIES: Final = 3
 MAX_RETRY_TIME: Final = 10
 # Extra parameters the dial action may pass through, and who may set them.
 EXTRA_KEYS: Final = frozenset({"retrytime", "apartycid"})
+# Callback values beyond these are not a real call's (seconds, US cents).
+MAX_SECONDS: Final = 10**7
+MAX_COST: Final = 10**9
 
 # Return code (100 to 109) → (error class, reason, field).
 _CODES: Final[dict[str, tuple[type[ProviderError], str, str | None]]] = {
@@ -264,6 +267,9 @@ def parse_leg_report(body: bytes, username: str) -> CallUpdate:
         cost = float(fields.get("cost") or 0)
     except ValueError as err:
         raise CallbackError("duration or cost is not a number") from err
+    # Bounds keep nonsense out of stored calls and recorded states.
+    if not 0 <= duration < MAX_SECONDS or not 0 <= cost < MAX_COST:
+        raise CallbackError("duration or cost is out of range")
     party = _PARTIES[leg]
     attributes = {f"{party}_duration": duration, f"{party}_cost": cost}
     if status == "0":

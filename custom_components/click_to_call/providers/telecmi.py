@@ -47,7 +47,8 @@ class TelecmiClient(ProviderClient):
 
     def validate(self, request: DialRequest) -> None:
         """TeleCMI's `to` is a JSON number."""
-        if not request.to.lstrip("+").isdigit():
+        digits = request.to.lstrip("+")
+        if not (digits.isascii() and digits.isdigit()):
             raise InvalidRequestError("TeleCMI takes digits only", field="to")
 
     async def async_dial(self, request: DialRequest) -> DialResult:

@@ -81,7 +81,7 @@ class VoicePanelClient(ProviderClient):
         if answer.status >= 500:
             raise ProviderUnavailableError(f"the panel answered HTTP {answer.status}")
         first = answer.text.strip().split(",", 1)[0].strip()
-        if answer.status != 200 or not first.isdigit():
+        if answer.status != 200 or not _is_digits(first):
             raise _refusal(answer) or CallRefusedError(
                 answer.excerpt or "the panel gave an empty answer",
                 reason="panel_refused",
@@ -102,6 +102,10 @@ class VoicePanelClient(ProviderClient):
             report = _read_report(
                 await self._get(REPORT_PATH, uniqueid=call.call_id), call
             )
+        except AuthenticationError:
+            if not final:
+                raise  # the caller asks for new credentials
+            report = None
         except ProviderError:
             report = None  # a failed poll is tried again at the next one
         if report is not None and report != call.last_report:
@@ -172,7 +176,7 @@ def _read_report(answer: Answer, call: PolledCall) -> Report | None:
         fields = [field.strip() for field in line.split(",")]
         if len(fields) != 4 or fields[0] not in (call.call_id, call.provider_call_id):
             continue
-        if not (fields[1].isdigit() and fields[2].isdigit()):
+        if not (_is_digits(fields[1]) and _is_digits(fields[2])):
             raise UnexpectedAnswerError(f"the panel reported {line!r}")
         try:
             credit: float | str = float(fields[3])
@@ -180,6 +184,11 @@ def _read_report(answer: Answer, call: PolledCall) -> Report | None:
             credit = fields[3]
         return int(fields[1]), int(fields[2]), credit
     return None
+
+
+def _is_digits(text: str) -> bool:
+    """Return whether text is ASCII digits (str.isdigit also takes "²")."""
+    return text.isascii() and text.isdigit()
 
 
 def _refusal(answer: Answer) -> ProviderError | None:
