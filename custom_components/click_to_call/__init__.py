@@ -12,6 +12,7 @@ from .calls import CallTracker
 from .const import CONF_PROVIDER, CONF_VERIFY_SSL, DOMAIN
 from .followup import async_resume
 from .guard import CallGuard
+from .numbers import load_region
 from .providers import PROVIDERS
 from .runtime import ClickToCallConfigEntry, ClickToCallData
 from .services import async_setup_services
@@ -24,6 +25,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the dial action, whether or not any entry is loaded."""
     async_setup_services(hass)
+    # The home country's number rules, read off the event loop.
+    await hass.async_add_executor_job(load_region, hass.config.country)
     return True
 
 

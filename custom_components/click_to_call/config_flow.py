@@ -38,6 +38,7 @@ from .providers import PROVIDERS
 from .providers.base import (
     AuthenticationError,
     DialField,
+    DialRequest,
     InvalidRequestError,
     NumberFormat,
     ProviderError,
@@ -240,9 +241,24 @@ class ClickToCallOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show and save the options; they apply from the next dial."""
-        if user_input is not None:
-            return self.async_create_entry(data=user_input)
         client_class = PROVIDERS[self.config_entry.data[CONF_PROVIDER]]
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                # The provider's own limits judge the default, as for a call.
+                client_class(
+                    async_get_clientsession(self.hass), self.config_entry.data
+                ).validate(
+                    DialRequest(
+                        call_id="options",
+                        to="0",
+                        max_duration=user_input.get(CONF_DEFAULT_MAX_DURATION),
+                    )
+                )
+            except InvalidRequestError as err:
+                errors[CONF_DEFAULT_MAX_DURATION] = err.reason or "invalid_setting"
+            else:
+                return self.async_create_entry(data=user_input)
         fields: dict[vol.Marker, Any] = {
             vol.Required(
                 CONF_NUMBER_FORMAT, default=NUMBER_FORMAT_PROVIDER
@@ -270,6 +286,7 @@ class ClickToCallOptionsFlow(OptionsFlow):
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                vol.Schema(fields), self.config_entry.options
+                vol.Schema(fields), user_input or self.config_entry.options
             ),
+            errors=errors,
         )

@@ -22,7 +22,9 @@ TO_REDACT = SECRET_KEYS | {
     for setting in settings
     if setting.phone or (not setting.secret and setting.required)
 }
-_DIGIT_RUN = re.compile(r"\d{5,}")
+# A phone number as people write it: digits with spaces, dashes, dots or
+# brackets between them; five digits or more are masked.
+_NUMBER = re.compile(r"\+?\d(?:[\s\-.()]*\d){4,}")
 
 
 async def async_get_config_entry_diagnostics(
@@ -54,5 +56,7 @@ async def async_get_config_entry_diagnostics(
 
 
 def mask_digits(text: str) -> str:
-    """Hide any run of digits long enough to be a phone number."""
-    return _DIGIT_RUN.sub(lambda match: mask_number(match.group()) or "", text)
+    """Hide anything long enough to be a phone number, but its last two digits."""
+    return _NUMBER.sub(
+        lambda match: mask_number(re.sub(r"\D", "", match.group())) or "", text
+    )

@@ -59,6 +59,15 @@ def parse_number(
     return PhoneNumber(e164, phonenumbers.national_significant_number(number))
 
 
+def load_region(country: str | None) -> None:
+    """Load a region's number rules: phonenumbers imports them on first use.
+
+    That import reads files; run this in the executor, not the event loop.
+    """
+    if country:
+        phonenumbers.example_number(country)
+
+
 def mask_number(number: str | None) -> str | None:
     """Hide all but the last two digits, for diagnostics."""
     if not number:

@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
 
 from .const import CONF_WEBHOOK_ID, DOMAIN, LOGGER
-from .providers.base import CallbackError
+from .providers.base import CallbackError, read_bounded
 from .runtime import ClickToCallConfigEntry
 
 # A status report is a few hundred bytes.
@@ -24,10 +24,11 @@ def async_register_webhook(hass: HomeAssistant, entry: ClickToCallConfigEntry) -
         hass: HomeAssistant, webhook_id: str, request: Request
     ) -> Response | None:
         """Apply a callback; anything unusable is ignored (HA answers 200)."""
-        if (request.content_length or 0) > MAX_CALLBACK_BYTES:
+        # Read at most the bound, whatever Content-Length says (or chunked).
+        body = await read_bounded(request.content, MAX_CALLBACK_BYTES)
+        if body is None:
             LOGGER.debug("Ignored a callback for %s: body too large", entry.title)
             return None
-        body = await request.read()
         runtime = entry.runtime_data
         try:
             update = runtime.client.parse_callback(request.content_type, body)
