@@ -55,6 +55,8 @@ class Canned:
     disconnect: bool = False
     # Seconds to wait before answering.
     delay: float = 0
+    charset: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -137,6 +139,8 @@ class Sandbox:
                     status=canned.status,
                     body=canned.body.encode(),
                     content_type=canned.content_type,
+                    charset=canned.charset,
+                    headers=canned.headers,
                 )
             return await handler(request)
 

@@ -336,3 +336,22 @@ async def test_self_signed_server_needs_verify_ssl_off(
             hass, "sensor.ameyo_agent1_127_0_0_1_last_call_status", "connected"
         )
         await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_a_connected_call_stays_connected_after_a_reload(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    """Connected is Ameyo's last word: a reload must not turn it into failed."""
+    entry = await setup_entry(ameyo_data(sandbox))
+    call = await dial(hass)
+    await wait_for_state(hass, STATUS, "connected")
+    events = async_capture_events(hass, EVENT_CALL_UPDATED)
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    state = hass.states.get(STATUS)
+    assert state is not None
+    assert state.state == "connected"
+    assert state.attributes["call_id"] == call["call_id"]
+    assert events == []

@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.click_to_call.const import DOMAIN
+from custom_components.click_to_call.diagnostics import mask_digits
 from sandbox import Canned
 from tests.conftest import EntryFactory, SandboxServer, telecmi_data, telspiel_data
 
@@ -81,3 +82,9 @@ async def test_diagnostics_of_telecmi(
     assert "101_1111112" not in text
     assert diagnostics["data"]["webrtc"] is True
     assert diagnostics["calls"] == []
+
+
+def test_numbers_written_with_separators_are_masked() -> None:
+    assert mask_digits("987-654-3210 is barred") == "********10 is barred"
+    assert mask_digits("call +1 (847) 425 5380 now") == "call *********80 now"
+    assert mask_digits("error 102 at 10:45") == "error 102 at 10:45"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -353,3 +354,46 @@ async def test_which_entry(
     await hass.config_entries.async_unload(telecmi.entry_id)
     with pytest.raises(ServiceValidationError, match="0 Click to Call accounts"):
         await dial(hass, to="98765 43210")
+
+
+async def test_a_dial_in_flight_during_a_reload_is_kept(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    """The answer lands in the reloaded entry's tracker, not the closed one."""
+    entry = await setup_entry(telspiel_data(sandbox))
+    sandbox.sandbox.queue("telspiel", Canned(200, samples.TELSPIEL_SUCCESS, delay=0.3))
+    dialling = hass.async_create_task(dial(hass, to="98765 43210"))
+    for _ in range(100):
+        if sandbox.sandbox.received("telspiel"):
+            break
+        await asyncio.sleep(0.01)
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    response = await dialling
+
+    assert entry.runtime_data.tracker.get(response["call_id"]) is not None
+    state = hass.states.get(STATUS)
+    assert state is not None
+    assert state.attributes["call_id"] == response["call_id"]
+    assert state.state == "initiated"
+
+
+async def test_a_dial_in_flight_when_the_entry_unloads(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    """The provider has the call: the action says so, and nothing crashes."""
+    entry = await setup_entry(telspiel_data(sandbox))
+    sandbox.sandbox.queue("telspiel", Canned(200, samples.TELSPIEL_SUCCESS, delay=0.3))
+    dialling = hass.async_create_task(dial(hass, to="98765 43210"))
+    for _ in range(100):
+        if sandbox.sandbox.received("telspiel"):
+            break
+        await asyncio.sleep(0.01)
+
+    tracker = entry.runtime_data.tracker
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    response = await dialling
+
+    assert response["status"] == "initiated"
+    assert tracker.closed
+    assert tracker.get(response["call_id"]) is None  # written before: unchanged

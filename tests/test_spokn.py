@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 from aiohttp.test_utils import TestClient
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -424,6 +425,10 @@ async def test_missing_leg_2_when_a_never_answered(
         {"leg": "3"},
         {"status": "9"},
         {"duration": "long"},
+        {"duration": "-5"},
+        {"duration": "9" * 30},
+        {"cost": "nan"},
+        {"cost": "1e300"},
     ],
 )
 async def test_callbacks_that_change_nothing(
@@ -449,3 +454,36 @@ async def test_garbled_form_and_generic_json(
     await home.post(WEBHOOK, json={"call_id": call["call_id"], "status": "busy"})
     await hass.async_block_till_done()
     assert hass.states.get(STATUS).state == "busy"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("seconds", [90, 3660])
+async def test_options_check_the_default_duration_against_spokn(
+    hass: HomeAssistant, sandbox: SandboxServer, home: TestClient, seconds: int
+) -> None:
+    """Spokn's whole-minute limit applies to the default as to a call."""
+    [entry] = hass.config_entries.async_entries(DOMAIN)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "number_format": "provider",
+            "max_calls_per_hour": 10,
+            "repeat_interval": 60,
+            "default_max_duration": seconds,
+        },
+    )
+    assert result["errors"] == {"default_max_duration": "duration_minutes"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "number_format": "provider",
+            "max_calls_per_hour": 10,
+            "repeat_interval": 60,
+            "default_max_duration": 120,
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["default_max_duration"] == 120
+    await dial(hass)
+    form = parse_qs(sandbox.sandbox.received("spokn")[0].body.decode())
+    assert form["duration"] == ["2"]

@@ -232,9 +232,51 @@ async def test_unreadable_and_failed_reports_are_polled_again(
         Canned(200, "1231", "text/plain"),
         Canned(503, "busy", "text/plain"),
         Canned(200, "1231,x,y,z", "text/plain"),
+        Canned(200, "1231,²,5,0", "text/plain"),
         Canned(200, "other,1,2,3\nheader only", "text/plain"),
         *[Canned(200, "1231,10,5,n/a", "text/plain")] * 10,
     )
     await dial(hass)
     await wait_for_state(hass, STATUS, "completed")
     assert hass.states.get(STATUS).attributes["credit_used"] == "n/a"  # type: ignore[union-attr]
+
+
+async def test_refused_credentials_while_polling_start_reauth(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    entry = await setup_entry(voice_panel_data(sandbox))
+    sandbox.sandbox.queue(
+        "voice_panel",
+        Canned(200, "1231", "text/plain"),
+        Canned(200, "Invalid UID or PIN", "text/plain"),
+    )
+    await dial(hass)
+    for _ in range(200):
+        await hass.async_block_till_done(wait_background_tasks=False)
+        if hass.config_entries.flow.async_progress_by_handler(DOMAIN):
+            break
+        await asyncio.sleep(0.01)
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["context"]["source"] == SOURCE_REAUTH
+    assert flow["context"]["entry_id"] == entry.entry_id
+    # Polling goes on.
+    polls = reports(sandbox)
+    await asyncio.sleep(0.1)
+    assert reports(sandbox) > polls
+
+
+async def test_an_unload_while_dialling_starts_no_polling(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    entry = await setup_entry(voice_panel_data(sandbox))
+    sandbox.sandbox.queue("voice_panel", Canned(200, "1231", "text/plain", delay=0.3))
+    dialling = hass.async_create_task(dial(hass))
+    for _ in range(100):
+        if sandbox.sandbox.received("voice_panel"):
+            break
+        await asyncio.sleep(0.01)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    response = await dialling
+    assert response["provider_call_id"] == "1231"
+    await asyncio.sleep(0.1)
+    assert reports(sandbox) == 0

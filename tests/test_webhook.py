@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 import logging
 
 from aiohttp.test_utils import TestClient
@@ -214,3 +215,34 @@ async def test_status_after_reload_still_finds_its_call(
     assert state(hass, STATUS) == "completed"
     attributes = hass.states.get(STATUS).attributes  # type: ignore[union-attr]
     assert attributes["call_id"] == call["call_id"]
+
+
+async def test_chunked_oversized_body_is_not_read_whole(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without Content-Length the bound still holds."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.click_to_call")
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b" " * 1024
+
+    answer = await client.post(WEBHOOK, data=chunks())
+    assert answer.status == 200
+    assert "body too large" in caplog.text
+
+
+async def test_deeply_nested_json_is_ignored(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="custom_components.click_to_call")
+    answer = await client.post(WEBHOOK, data=b"[" * 16000)
+    assert answer.status == 200
+    assert "Ignored a callback for telecmi test: body is not JSON" in caplog.text
+    assert "Traceback" not in caplog.text

@@ -20,9 +20,11 @@ from custom_components.click_to_call.providers.base import (
     UnexpectedAnswerError,
     parse_generic_callback,
 )
+from custom_components.click_to_call.providers.spokn import SpoknClient
 from custom_components.click_to_call.providers.telspiel import TelspielClient
+from custom_components.click_to_call.providers.voice_panel import VoicePanelClient
 from sandbox import Canned, create_app, samples
-from tests.conftest import SandboxServer, telspiel_data
+from tests.conftest import SandboxServer, telspiel_data, voice_panel_data
 
 pytestmark = pytest.mark.usefixtures("fast_timeouts")
 
@@ -196,3 +198,54 @@ def test_generic_callback_on_any_json_object(data: dict[str, object]) -> None:
         return
     assert update.call_id or update.provider_call_id
     assert update.duration is None or update.duration >= 0
+
+
+async def test_unknown_charset_reads_as_utf8(
+    session: aiohttp.ClientSession, sandbox: SandboxServer
+) -> None:
+    sandbox.sandbox.queue(
+        "telspiel", Canned(200, samples.TELSPIEL_SUCCESS, charset="no-such-charset")
+    )
+    result = await TelspielClient(session, telspiel_data(sandbox)).async_dial(
+        DialRequest(call_id="c1", to="8888888888")
+    )
+    assert result.message == "Data successfully submitted for call."
+
+
+async def test_deeply_nested_answer_is_unexpected_not_a_crash(
+    session: aiohttp.ClientSession, sandbox: SandboxServer
+) -> None:
+    sandbox.sandbox.queue("telspiel", Canned(200, "[" * 30000 + "]" * 30000))
+    with pytest.raises(UnexpectedAnswerError, match="not JSON"):
+        await TelspielClient(session, telspiel_data(sandbox)).async_dial(
+            DialRequest(call_id="c1", to="8888888888")
+        )
+
+
+async def test_connection_errors_do_not_carry_the_url(
+    session: aiohttp.ClientSession, sandbox: SandboxServer
+) -> None:
+    """A redirect loop fails with an error naming its kind, not the URL (and PIN)."""
+    loop = sandbox.url("/voicepanel/api/voice/click2call.php")
+    sandbox.sandbox.queue(
+        "voice_panel", *[Canned(302, "", headers={"Location": loop})] * 12
+    )
+    client = VoicePanelClient(session, voice_panel_data(sandbox, pin="S3CRET"))
+    with pytest.raises(ProviderUnavailableError) as caught:
+        await client.async_dial(DialRequest(call_id="c1", to="919876543210"))
+    assert caught.value.message == (
+        "the connection to the provider failed (TooManyRedirects)"
+    )
+    assert "S3CRET" not in str(caught.value)
+
+
+def test_deeply_nested_callback_is_refused() -> None:
+    with pytest.raises(CallbackError, match="not JSON"):
+        parse_generic_callback(b"[" * 16000)
+
+
+def test_account_ids_are_ascii_digits() -> None:
+    assert SpoknClient.is_account_id("1234567")
+    assert not SpoknClient.is_account_id("12²")
+    assert not SpoknClient.is_account_id("+1234567")
+    assert not TelspielClient.is_account_id("1234567")
