@@ -215,8 +215,12 @@ async def test_unknown_charset_reads_as_utf8(
 async def test_deeply_nested_answer_is_unexpected_not_a_crash(
     session: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
+    # Python 3.13's json gives up with RecursionError; 3.14's parses it.
     sandbox.sandbox.queue("telspiel", Canned(200, "[" * 30000 + "]" * 30000))
-    with pytest.raises(UnexpectedAnswerError, match="not JSON"):
+    with pytest.raises(
+        UnexpectedAnswerError,
+        match=r"^(HTTP 200 with a body that is not JSON|telSpiel answered \[)",
+    ):
         await TelspielClient(session, telspiel_data(sandbox)).async_dial(
             DialRequest(call_id="c1", to="8888888888")
         )
