@@ -27,6 +27,7 @@ from tests.conftest import (
     EntryFactory,
     SandboxServer,
     ameyo_data,
+    dial,
     spokn_data,
     telecmi_data,
     telspiel_data,
@@ -216,6 +217,10 @@ async def test_reauth(
     assert result["reason"] == "reauth_successful"
     assert entry.data["api_key"] == "demo-api-key"
     assert entry.data[CONF_WEBHOOK_ID] == "telspiel-webhook"
+    # The entry reloaded with the new key: a call goes through.
+    await hass.async_block_till_done()
+    assert (await dial(hass))["status"] == "initiated"
+    assert sandbox.sandbox.received("telspiel")[-1].headers["api-key"] == "demo-api-key"
 
 
 async def test_reconfigure_same_account(
