@@ -76,6 +76,15 @@ async def dial(hass: HomeAssistant, **fields: Any) -> dict[str, Any]:
     return dict(response)
 
 
+async def wait_for_request(sandbox: SandboxServer, provider: str) -> None:
+    """Wait (up to 1 s) until a request reaches the sandbox's provider."""
+    for _ in range(100):
+        if sandbox.sandbox.received(provider):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"no request reached {provider}")
+
+
 async def wait_for_state(hass: HomeAssistant, entity_id: str, expected: str) -> None:
     """Wait (up to 5 s of loop time) until an entity reaches a state."""
     state = None

@@ -29,7 +29,14 @@ from pytest_homeassistant_custom_component.common import async_capture_events
 from custom_components.click_to_call.const import DOMAIN, EVENT_CALL_UPDATED
 from custom_components.click_to_call.providers import ameyo
 from sandbox import DEFAULT_ACCOUNTS, Canned, Sandbox, create_app, samples
-from tests.conftest import EntryFactory, SandboxServer, ameyo_data, dial, wait_for_state
+from tests.conftest import (
+    EntryFactory,
+    SandboxServer,
+    ameyo_data,
+    dial,
+    wait_for_request,
+    wait_for_state,
+)
 
 STATUS = "sensor.ameyo_test_last_call_status"
 
@@ -105,10 +112,7 @@ async def test_dial_returns_at_once_while_ameyo_takes_30_seconds(
 
     assert response["status"] == "initiated"
     assert elapsed < 1.0
-    for _ in range(100):  # the request goes out in the background
-        if sandbox.sandbox.received("ameyo"):
-            break
-        await asyncio.sleep(0.01)
+    await wait_for_request(sandbox, "ameyo")
     assert len(sandbox.sandbox.received("ameyo")) == 1  # sent, and still waiting
     assert hass.states.get(STATUS).state == "initiated"  # type: ignore[union-attr]
     await hass.config_entries.async_unload(entry.entry_id)

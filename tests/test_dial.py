@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -27,6 +26,7 @@ from tests.conftest import (
     dial,
     telecmi_data,
     telspiel_data,
+    wait_for_request,
 )
 
 STATUS = "sensor.telspiel_test_last_call_status"
@@ -363,10 +363,7 @@ async def test_a_dial_in_flight_during_a_reload_is_kept(
     entry = await setup_entry(telspiel_data(sandbox))
     sandbox.sandbox.queue("telspiel", Canned(200, samples.TELSPIEL_SUCCESS, delay=0.3))
     dialling = hass.async_create_task(dial(hass, to="98765 43210"))
-    for _ in range(100):
-        if sandbox.sandbox.received("telspiel"):
-            break
-        await asyncio.sleep(0.01)
+    await wait_for_request(sandbox, "telspiel")
 
     assert await hass.config_entries.async_reload(entry.entry_id)
     response = await dialling
@@ -385,10 +382,7 @@ async def test_a_dial_in_flight_when_the_entry_unloads(
     entry = await setup_entry(telspiel_data(sandbox))
     sandbox.sandbox.queue("telspiel", Canned(200, samples.TELSPIEL_SUCCESS, delay=0.3))
     dialling = hass.async_create_task(dial(hass, to="98765 43210"))
-    for _ in range(100):
-        if sandbox.sandbox.received("telspiel"):
-            break
-        await asyncio.sleep(0.01)
+    await wait_for_request(sandbox, "telspiel")
 
     tracker = entry.runtime_data.tracker
     assert await hass.config_entries.async_unload(entry.entry_id)

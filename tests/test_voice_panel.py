@@ -19,6 +19,7 @@ from tests.conftest import (
     SandboxServer,
     dial,
     voice_panel_data,
+    wait_for_request,
     wait_for_state,
 )
 
@@ -271,10 +272,7 @@ async def test_an_unload_while_dialling_starts_no_polling(
     entry = await setup_entry(voice_panel_data(sandbox))
     sandbox.sandbox.queue("voice_panel", Canned(200, "1231", "text/plain", delay=0.3))
     dialling = hass.async_create_task(dial(hass))
-    for _ in range(100):
-        if sandbox.sandbox.received("voice_panel"):
-            break
-        await asyncio.sleep(0.01)
+    await wait_for_request(sandbox, "voice_panel")
     assert await hass.config_entries.async_unload(entry.entry_id)
     response = await dialling
     assert response["provider_call_id"] == "1231"
