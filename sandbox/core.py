@@ -57,6 +57,8 @@ class Canned:
     delay: float = 0
     charset: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Bytes sent as they are instead of `body` (a compressed body, say).
+    raw: bytes | None = None
 
 
 @dataclass(slots=True)
@@ -137,7 +139,7 @@ class Sandbox:
                     raise asyncio.CancelledError
                 return web.Response(
                     status=canned.status,
-                    body=canned.body.encode(),
+                    body=canned.body.encode() if canned.raw is None else canned.raw,
                     content_type=canned.content_type,
                     charset=canned.charset,
                     headers=canned.headers,

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from aiohttp.test_utils import TestServer
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import storage
 from hypothesis import HealthCheck, settings
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -27,14 +31,14 @@ settings.register_profile(
 settings.load_profile("ci")
 
 
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let Home Assistant load custom integrations in every test."""
+@pytest.fixture
+async def integration(hass: HomeAssistant, enable_custom_integrations: None) -> None:
+    """Home Assistant that loads this integration, in a home in India.
 
-
-@pytest.fixture(autouse=True)
-async def home_in_india(hass: HomeAssistant) -> None:
-    """The providers here are Indian; numbers are read as Indian by default."""
+    The providers here are Indian; numbers are read as Indian by default.
+    Tests of Home Assistant's side use it (`pytestmark`); the provider
+    clients and the sandbox run without Home Assistant.
+    """
     hass.config.country = "IN"
 
 
@@ -171,7 +175,7 @@ type EntryFactory = Callable[..., Awaitable[MockConfigEntry]]
 
 
 @pytest.fixture
-def setup_entry(hass: HomeAssistant) -> EntryFactory:
+def setup_entry(hass: HomeAssistant, integration: None) -> EntryFactory:
     """Add an entry and set it up; return it once loaded."""
 
     async def factory(
@@ -191,3 +195,21 @@ def setup_entry(hass: HomeAssistant) -> EntryFactory:
         return entry
 
     return factory
+
+
+# The real storage methods, taken before the `hass` fixture swaps them for its
+# in-memory stand-in, so a test can read and write the calls file on disk.
+_REAL_STORE_METHODS = {
+    name: getattr(storage.Store, name)
+    for name in ("_async_load", "_async_write_data", "async_remove")
+}
+
+
+@pytest.fixture
+def real_storage(hass: HomeAssistant, tmp_path: Path) -> Iterator[Path]:
+    """Keep Home Assistant's storage in real files; yield the storage folder."""
+    hass.config.config_dir = str(tmp_path)
+    with ExitStack() as stack:
+        for name, method in _REAL_STORE_METHODS.items():
+            stack.enter_context(patch.object(storage.Store, name, method))
+        yield tmp_path / storage.STORAGE_DIR

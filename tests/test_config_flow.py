@@ -34,6 +34,8 @@ from tests.conftest import (
     voice_panel_data,
 )
 
+pytestmark = pytest.mark.usefixtures("integration")
+
 
 def form_input(data: dict[str, Any]) -> dict[str, Any]:
     """What a user types into the provider's form."""
@@ -106,7 +108,7 @@ async def test_webhook_path_when_home_assistant_has_no_url(
 @pytest.mark.parametrize(
     ("changes", "canned", "errors", "placeholder"),
     [
-        ({"api_key": "wrong"}, None, {"base": "invalid_auth"}, None),
+        ({"api_key": "wrong"}, None, {"base": "provider_auth_failed"}, None),
         ({"agent_phone": "12"}, None, {"agent_phone": "invalid_number"}, "12"),
         (
             {},
@@ -114,11 +116,11 @@ async def test_webhook_path_when_home_assistant_has_no_url(
                 422,
                 '{"code": 422, "errors": "{\\"agent_phone\\": [\\"Agent is blocked\\"]}"}',
             ),
-            {"base": "invalid_setting"},
+            {"base": "provider_invalid_request"},
             "Agent is blocked",
         ),
-        ({}, Canned(200, "<html/>"), {"base": "unexpected_answer"}, "<html/>"),
-        ({}, Canned(500, "down"), {"base": "cannot_connect"}, "HTTP 500"),
+        ({}, Canned(200, "<html/>"), {"base": "provider_unexpected_answer"}, "<html/>"),
+        ({}, Canned(500, "down"), {"base": "provider_unavailable"}, "HTTP 500"),
     ],
 )
 async def test_telspiel_form_errors_then_recovery(
@@ -159,7 +161,7 @@ async def test_unreachable_provider(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form_input(telecmi_data(sandbox, api_url=url))
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "provider_unavailable"}
 
 
 async def test_number_without_home_country(
@@ -208,7 +210,7 @@ async def test_reauth(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"api_key": "still-wrong"}
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "provider_auth_failed"}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"api_key": "demo-api-key"}
@@ -233,7 +235,7 @@ async def test_reconfigure_same_account(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form_input(telspiel_data(sandbox, api_key="wrong"))
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "provider_auth_failed"}
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form_input(telspiel_data(sandbox, agent_phone="88888 88888"))
@@ -310,7 +312,7 @@ async def test_ameyo_server_unreachable(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form_input(ameyo_data(sandbox, api_url=url))
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "provider_unavailable"}
 
 
 def _closed_port() -> int:
@@ -326,7 +328,7 @@ async def test_voice_panel_credentials_checked_with_a_report(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form_input(voice_panel_data(sandbox, pin="0000"))
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "provider_auth_failed"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form_input(voice_panel_data(sandbox, duration=600))
     )
@@ -346,13 +348,13 @@ async def test_voice_panel_down(hass: HomeAssistant, sandbox: SandboxServer) -> 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form_input(voice_panel_data(sandbox))
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "provider_unavailable"}
 
 
 @pytest.mark.parametrize(
     ("changes", "errors"),
     [
-        ({"password": "wrong"}, {"base": "invalid_auth"}),
+        ({"password": "wrong"}, {"base": "provider_auth_failed"}),
         ({"aparty": "+91 12"}, {"aparty": "invalid_number"}),
     ],
 )
@@ -395,7 +397,7 @@ async def test_spokn_answer_101_is_wrong_credentials(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form_input(spokn_data(sandbox))
     )
-    assert result["errors"] == {"base": "invalid_auth"}
+    assert result["errors"] == {"base": "provider_auth_failed"}
 
 
 @pytest.mark.parametrize(

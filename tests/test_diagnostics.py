@@ -16,6 +16,8 @@ from custom_components.click_to_call.diagnostics import mask_digits
 from sandbox import Canned
 from tests.conftest import EntryFactory, SandboxServer, telecmi_data, telspiel_data
 
+pytestmark = pytest.mark.usefixtures("integration")
+
 
 async def test_diagnostics_hide_secrets_and_numbers(
     hass: HomeAssistant,
@@ -58,8 +60,10 @@ async def test_diagnostics_hide_secrets_and_numbers(
     assert diagnostics["provider"] == "telspiel"
     assert diagnostics["data"]["campaign_name"] == "leads"
     assert diagnostics["data"]["api_key"] == "**REDACTED**"
-    # DESIGN.md: the webhook URL is shown in diagnostics.
-    assert diagnostics["webhook_url"].endswith("/api/webhook/telspiel-webhook")
+    # The webhook id is its only credential: masked in the URL and the data.
+    assert diagnostics["webhook_url"].endswith("/api/webhook/**REDACTED**")
+    assert diagnostics["data"]["webhook_id"] == "**REDACTED**"
+    assert "telspiel-webhook" not in text
     first, second = diagnostics["calls"]
     assert first["to"] == "***********10"
     assert first["from"] == "***********99"

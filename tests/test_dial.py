@@ -29,6 +29,8 @@ from tests.conftest import (
     wait_for_request,
 )
 
+pytestmark = pytest.mark.usefixtures("integration")
+
 STATUS = "sensor.telspiel_test_last_call_status"
 EVENT = "event.telspiel_test_call"
 
@@ -172,11 +174,15 @@ async def test_bad_input_is_refused_before_any_request(
     assert caught.value.translation_key == key
     assert message in str(caught.value)
     assert sandbox.sandbox.received("telspiel") == []
-    state = hass.states.get(STATUS)
-    assert state is not None
-    assert state.state == "rejected"
-    assert message in state.attributes["error"]
+    # The event entity and the bus tell of the refusal; the sensors go on
+    # showing the last call sent (none yet).
+    assert hass.states.get(STATUS).state == "unknown"  # type: ignore[union-attr]
+    event = hass.states.get(EVENT)
+    assert event is not None
+    assert event.attributes["event_type"] == "rejected"
+    assert message in event.attributes["error"]
     assert [event.data["status"] for event in events] == ["rejected"]
+    assert message in events[0].data["error"]
 
 
 async def test_field_a_provider_cannot_honour(
@@ -220,7 +226,8 @@ async def test_call_guard_refuses_the_call_over_the_hourly_limit(
     assert caught.value.translation_key == "call_guard_hourly"
     assert str(caught.value).startswith("Call guard: 2 calls were already placed")
     assert len(sandbox.sandbox.received("telspiel")) == 2
-    assert hass.states.get(STATUS).state == "rejected"  # type: ignore[union-attr]
+    assert hass.states.get(STATUS).state == "initiated"  # type: ignore[union-attr]
+    assert hass.states.get(EVENT).attributes["event_type"] == "rejected"  # type: ignore[union-attr]
 
     freezer.tick(3601)
     await dial(hass, to="91234 56789")

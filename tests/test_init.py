@@ -25,8 +25,11 @@ from custom_components.click_to_call.const import (
     MAX_ACTIVE_KEPT,
     MAX_FINISHED_KEPT,
 )
-from custom_components.click_to_call.providers.base import CallStatus, CallUpdate
+from custom_components.click_to_call.providers.models import CallStatus, CallUpdate
+from custom_components.click_to_call.storage import record_from_stored, record_to_stored
 from tests.conftest import EntryFactory, SandboxServer, telspiel_data
+
+pytestmark = pytest.mark.usefixtures("integration")
 
 STATUS = "sensor.telspiel_test_last_call_status"
 DURATION = "sensor.telspiel_test_last_call_duration"
@@ -41,7 +44,6 @@ def stored_call(call_id: str, status: str, **changes: Any) -> dict[str, Any]:
         "reference": None,
         "status": status,
         "created": time.time(),
-        "placed": True,
         "provider_call_id": None,
         "duration": None,
         "error": None,
@@ -222,13 +224,12 @@ def test_stored_record_round_trips() -> None:
         reference="doorbell",
         status=CallStatus.COMPLETED,
         created=1.5,
-        placed=True,
         provider_call_id="p1",
         duration=42,
         error="B party: number busy",
         max_duration=120,
         attributes={"b_party_cost": 0.6},
     )
-    stored = record.as_dict()
+    stored = record_to_stored(record)
     assert set(stored) == {field.name for field in fields(CallRecord)}
-    assert CallRecord.from_dict(json.loads(json.dumps(stored))) == record
+    assert record_from_stored(json.loads(json.dumps(stored))) == record

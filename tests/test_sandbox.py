@@ -19,6 +19,8 @@ from custom_components.click_to_call.const import DOMAIN
 from sandbox import DEFAULT_ACCOUNTS, Sandbox, create_app
 from tests.conftest import EntryFactory, SandboxServer, telecmi_data, wait_for_state
 
+pytestmark = pytest.mark.usefixtures("integration")
+
 STATUS = "sensor.telecmi_test_last_call_status"
 DURATION = "sensor.telecmi_test_last_call_duration"
 

@@ -23,6 +23,8 @@ from custom_components.click_to_call.const import DOMAIN, EVENT_CALL_UPDATED
 from sandbox import Canned, samples
 from tests.conftest import EntryFactory, SandboxServer, dial, spokn_data, wait_for_state
 
+pytestmark = pytest.mark.usefixtures("integration")
+
 STATUS = "sensor.spokn_test_last_call_status"
 DURATION = "sensor.spokn_test_last_call_duration"
 WEBHOOK = "/api/webhook/spokn-webhook"
@@ -283,12 +285,12 @@ async def test_entity_expansion_bomb_is_refused_quickly(
 @pytest.mark.parametrize(
     ("fields", "key", "field"),
     [
-        ({"max_duration": 90}, "duration_minutes", "max_duration"),
-        ({"max_duration": 3660}, "duration_minutes", "max_duration"),
-        ({"retries": 4}, "out_of_range", "retries"),
-        ({"extra": {"retrytime": 11}}, "out_of_range", "extra.retrytime"),
-        ({"extra": {"retrytime": "5"}}, "out_of_range", "extra.retrytime"),
-        ({"extra": {"color": "red"}}, "extra_not_supported", "extra.color"),
+        ({"max_duration": 90}, "provider_duration_minutes", "max_duration"),
+        ({"max_duration": 3660}, "provider_duration_minutes", "max_duration"),
+        ({"retries": 4}, "provider_out_of_range", "retries"),
+        ({"extra": {"retrytime": 11}}, "provider_out_of_range", "extra.retrytime"),
+        ({"extra": {"retrytime": "5"}}, "provider_out_of_range", "extra.retrytime"),
+        ({"extra": {"color": "red"}}, "provider_extra_not_supported", "extra.color"),
     ],
 )
 async def test_documented_limits_are_checked_before_sending(
@@ -316,7 +318,7 @@ async def test_enterprise_only_fields(
     ):
         with pytest.raises(ServiceValidationError) as caught:
             await dial(hass, **fields)
-        assert caught.value.translation_key == "enterprise_only"
+        assert caught.value.translation_key == "provider_enterprise_only"
         assert field in str(caught.value)
     assert sandbox.sandbox.received("spokn") == []
     # Without Enterprise no callback URL goes along: the call stays initiated.
@@ -472,7 +474,7 @@ async def test_options_check_the_default_duration_against_spokn(
             "default_max_duration": seconds,
         },
     )
-    assert result["errors"] == {"default_max_duration": "duration_minutes"}
+    assert result["errors"] == {"default_max_duration": "provider_duration_minutes"}
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-import re
 from typing import Any
 
 import pytest
 
-from custom_components.click_to_call.providers.base import CallStatus
-from custom_components.click_to_call.providers.spokn import _CODES
-from custom_components.click_to_call.services import _PROVIDER_ERROR_KEYS
+from custom_components.click_to_call.errors import Refusal
+from custom_components.click_to_call.providers import PROVIDERS
+from custom_components.click_to_call.providers.errors import ErrorKey
+from custom_components.click_to_call.providers.models import CallStatus
+from custom_components.click_to_call.providers.settings import Kind
 from scripts.translations import resolve
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / "click_to_call"
@@ -19,16 +20,6 @@ STRINGS: dict[str, Any] = json.loads((INTEGRATION / "strings.json").read_text())
 ENGLISH: dict[str, Any] = json.loads(
     (INTEGRATION / "translations" / "en.json").read_text()
 )
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """No Home Assistant needed to read files."""
-
-
-@pytest.fixture(autouse=True)
-def home_in_india() -> None:
-    """No Home Assistant needed to read files."""
 
 
 def test_english_is_strings_resolved() -> None:
@@ -43,34 +34,30 @@ def test_references_resolve_to_text() -> None:
         resolve({"a": {"b": "x"}, "c": "[%key:component::click_to_call::a%]"})
 
 
-# Refusals of the dial action that come from a provider's documented limits.
-VALIDATION_REASONS = {
-    "enterprise_only",
-    "duration_minutes",
-    "out_of_range",
-    "extra_not_supported",
-    "token_too_long",
-}
-# Provider errors raised while dialling, beyond the return codes.
-DIAL_REASONS = {"not_found", "unsupported_media_type", "panel_refused"}
+@pytest.mark.parametrize("key", [*ErrorKey, *Refusal])
+def test_every_error_has_a_message(key: str) -> None:
+    """Every key an error can carry, listed by the enums, not read from source."""
+    assert ENGLISH["exceptions"][key]["message"]
 
 
-def test_every_exception_has_a_message() -> None:
-    source = "\n".join(path.read_text() for path in INTEGRATION.rglob("*.py"))
-    used = {key for _, key in _PROVIDER_ERROR_KEYS}
-    used |= {f"provider_{reason}" for _, reason, _ in _CODES.values()}
-    used |= {f"provider_{reason}" for reason in DIAL_REASONS}
-    used |= VALIDATION_REASONS
-    used |= set(re.findall(r'_validation_error\(\s*"(\w+)"', source))
-    used |= set(re.findall(r'_refuse\(\s*entry,\s*record,\s*"(\w+)"', source))
-    used |= {"number_needs_country", "number_not_national", "invalid_number"}
-    used |= {"call_guard_hourly", "call_guard_repeat"}
-    assert used - set(ENGLISH["exceptions"]) == set()
-    for key in used:
-        assert ENGLISH["exceptions"][key]["message"]
-    # Each of these reasons really is raised somewhere.
-    for reason in VALIDATION_REASONS | DIAL_REASONS:
-        assert f'reason="{reason}"' in source, reason
+@pytest.mark.parametrize("key", list(ErrorKey))
+def test_every_provider_error_is_also_a_form_error(key: ErrorKey) -> None:
+    """The config flow and the options show the same keys as the action."""
+    message = ENGLISH["exceptions"][key]["message"]
+    assert ENGLISH["config"]["error"][key] == message
+    assert ENGLISH["options"]["error"][key] == message
+
+
+def test_form_errors_of_numbers_and_settings() -> None:
+    errors = ENGLISH["config"]["error"]
+    for key in (
+        Refusal.INVALID_NUMBER,
+        Refusal.NUMBER_NEEDS_COUNTRY,
+        Refusal.NUMBER_NOT_NATIONAL,
+        Refusal.NUMBER_HAS_EXTENSION,
+        "invalid_characters",
+    ):
+        assert errors[key]
 
 
 def test_every_status_has_a_name_and_an_icon() -> None:
@@ -86,14 +73,12 @@ def test_every_status_has_a_name_and_an_icon() -> None:
 
 
 def test_every_setting_has_a_label() -> None:
-    from custom_components.click_to_call.settings import PROVIDER_SETTINGS
-
     steps = ENGLISH["config"]["step"]
-    for provider, settings in PROVIDER_SETTINGS.items():
+    for provider, client in PROVIDERS.items():
         assert steps["user"]["menu_options"][provider]
-        for setting in settings:
+        for setting in client.config_class.settings():
             assert steps[provider]["data"][setting.key]
             assert steps[provider]["data_description"][setting.key]
             assert steps["reconfigure"]["data"][setting.key]
-            if setting.secret:
+            if setting.kind is Kind.SECRET:
                 assert steps["reauth_confirm"]["data"][setting.key]

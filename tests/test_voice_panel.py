@@ -23,6 +23,8 @@ from tests.conftest import (
     wait_for_state,
 )
 
+pytestmark = pytest.mark.usefixtures("integration")
+
 STATUS = "sensor.voice_panel_test_last_call_status"
 DURATION = "sensor.voice_panel_test_last_call_duration"
 

@@ -17,6 +17,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.click_to_call.const import EVENT_CALL_UPDATED
 from tests.conftest import EntryFactory, SandboxServer, dial, telecmi_data
 
+pytestmark = pytest.mark.usefixtures("integration")
+
 STATUS = "sensor.telecmi_test_last_call_status"
 DURATION = "sensor.telecmi_test_last_call_duration"
 EVENT = "event.telecmi_test_call"

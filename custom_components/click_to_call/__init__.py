@@ -5,17 +5,13 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .calls import CallTracker
-from .const import CONF_PROVIDER, CONF_VERIFY_SSL, DOMAIN
-from .followup import async_resume
-from .guard import CallGuard
-from .numbers import load_region
-from .providers import PROVIDERS
-from .runtime import ClickToCallConfigEntry, ClickToCallData
+from .const import CONF_WEBHOOK_ID, DOMAIN
+from .coordinator import CallCoordinator, ClickToCallConfigEntry
+from .phone import load_region
 from .services import async_setup_services
+from .storage import CallStore
 from .webhook import async_register_webhook
 
 PLATFORMS = [Platform.EVENT, Platform.SENSOR]
@@ -32,17 +28,11 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: ClickToCallConfigEntry) -> bool:
     """Set up one provider account."""
-    client = PROVIDERS[entry.data[CONF_PROVIDER]](
-        async_get_clientsession(hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, True)),
-        entry.data,
-    )
-    tracker = CallTracker(hass, entry.entry_id)
-    await tracker.async_load()
-    guard = CallGuard((call.created, call.to) for call in tracker if call.placed)
-    entry.runtime_data = ClickToCallData(client, tracker, guard)
-    async_register_webhook(hass, entry)
+    coordinator = await CallCoordinator.async_create(hass, entry)
+    entry.runtime_data = coordinator
+    async_register_webhook(hass, coordinator, entry.data[CONF_WEBHOOK_ID])
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    async_resume(hass, entry)
+    coordinator.async_resume()
     return True
 
 
@@ -51,7 +41,7 @@ async def async_unload_entry(
 ) -> bool:
     """Unload an entry, writing its calls so a reload finds them."""
     if unloaded := await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
-        await entry.runtime_data.tracker.async_close()
+        await entry.runtime_data.async_shutdown()
     return unloaded
 
 
@@ -59,4 +49,4 @@ async def async_remove_entry(
     hass: HomeAssistant, entry: ClickToCallConfigEntry
 ) -> None:
     """Delete the entry's stored calls."""
-    await CallTracker(hass, entry.entry_id).async_remove()
+    await CallStore(hass, entry.entry_id).async_remove()

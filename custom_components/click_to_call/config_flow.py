@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 from homeassistant.components import webhook
@@ -19,6 +20,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 
+from .compat import vol
 from .const import (
     CONF_DEFAULT_MAX_DURATION,
     CONF_MAX_CALLS_PER_HOUR,
@@ -31,23 +33,21 @@ from .const import (
     DEFAULT_REPEAT_INTERVAL,
     DOMAIN,
     LOGGER,
+    MAX_CALLS_PER_HOUR_LIMIT,
     NUMBER_FORMAT_PROVIDER,
 )
-from .numbers import NumberError, parse_number
+from .coordinator import ClickToCallConfigEntry
+from .errors import DialRefused, provider_placeholders
+from .forms import settings_schema, whole_number
+from .phone import parse_number
 from .providers import PROVIDERS
-from .providers.base import (
-    AuthenticationError,
-    DialField,
-    DialRequest,
-    InvalidRequestError,
-    NumberFormat,
-    ProviderError,
-    ProviderUnavailableError,
-)
-from .runtime import ClickToCallConfigEntry
-from .settings import PROVIDER_SETTINGS, settings_schema, whole_number
-from .validation import vol
+from .providers.client import ProviderClient
+from .providers.errors import NotSentError, ProviderError
+from .providers.models import DialField, DialRequest, NumberFormat
+from .providers.settings import Kind
 from .webhook import async_webhook_url
+
+type StepHandler = Callable[[dict[str, Any] | None], Awaitable[ConfigFlowResult]]
 
 
 class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -67,35 +67,16 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         """Let the user pick a provider."""
         return self.async_show_menu(step_id="user", menu_options=list(PROVIDERS))
 
-    async def async_step_telspiel(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for a telSpiel account."""
-        return await self._async_step_provider("telspiel", user_input)
+    def __getattr__(self, name: str) -> StepHandler:
+        """Return the step of each provider in the menu: `async_step_<id>`.
 
-    async def async_step_telecmi(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for a TeleCMI account."""
-        return await self._async_step_provider("telecmi", user_input)
-
-    async def async_step_ameyo(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for an Ameyo server and agent."""
-        return await self._async_step_provider("ameyo", user_input)
-
-    async def async_step_voice_panel(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for a click2call.php voice panel account."""
-        return await self._async_step_provider("voice_panel", user_input)
-
-    async def async_step_spokn(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for a Spokn account."""
-        return await self._async_step_provider("spokn", user_input)
+        The steps are alike, so they are made here rather than written out
+        once per provider.
+        """
+        provider = name.removeprefix("async_step_")
+        if name.startswith("async_step_") and provider in PROVIDERS:
+            return partial(self._async_step_provider, provider)
+        raise AttributeError(name)
 
     async def _async_step_provider(
         self, provider: str, user_input: dict[str, Any] | None
@@ -194,44 +175,54 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> tuple[dict[str, str], dict[str, str]]:
         """Check the settings without placing a call: (errors, placeholders)."""
         client_class = PROVIDERS[data[CONF_PROVIDER]]
+        config = client_class.config_class.from_data(data)
+        if (key := config.setting_with_control_characters()) is not None:
+            return {key: "invalid_characters"}, {}
         probe = dict(data)
-        for setting in PROVIDER_SETTINGS[data[CONF_PROVIDER]]:
-            if setting.phone and not client_class.is_account_id(data[setting.key]):
-                try:
-                    probe[setting.key] = parse_number(
-                        data[setting.key],
-                        self.hass.config.country,
-                        client_class.number_format,
-                    ).formatted
-                except NumberError as err:
-                    return {setting.key: err.reason}, {"number": err.number}
+        for setting in client_class.config_class.settings():
+            value = data.get(setting.key)
+            if (
+                setting.kind is not Kind.PHONE
+                or not isinstance(value, str)
+                or client_class.is_account_id(value)
+            ):
+                continue
+            try:
+                probe[setting.key] = parse_number(
+                    value, self.hass.config.country, client_class.number_format
+                ).formatted
+            except DialRefused as err:
+                return {setting.key: err.refusal.value}, err.placeholders
         session = async_get_clientsession(
             self.hass, verify_ssl=data.get(CONF_VERIFY_SSL, True)
         )
-        client = client_class(session, probe)
+        client = client_class.from_data(session, probe)
         try:
             await client.async_check_credentials()
-        except AuthenticationError:
-            return {"base": "invalid_auth"}, {}
-        except InvalidRequestError as err:
-            return {"base": "invalid_setting"}, {"message": err.message}
-        except ProviderUnavailableError as err:
-            return {"base": "cannot_connect"}, {"message": err.message}
         except ProviderError as err:
-            LOGGER.debug("Unexpected answer while checking %s: %s", client.title, err)
-            return {"base": "unexpected_answer"}, {"message": err.message}
+            LOGGER.debug("Checking %s: %s", client.title, err)
+            return {"base": err.translation_key.value}, provider_placeholders(
+                client.title, err
+            )
         return {}, {}
+
+
+def _account(data: Mapping[str, Any]) -> tuple[type[ProviderClient[Any]], str]:
+    client_class = PROVIDERS[data[CONF_PROVIDER]]
+    return client_class, client_class.account_of(
+        client_class.config_class.from_data(data)
+    )
 
 
 def _unique_id(data: Mapping[str, Any]) -> str:
     """One entry per provider account."""
-    client_class = PROVIDERS[data[CONF_PROVIDER]]
-    return f"{client_class.provider}_{client_class.account_of(data)}"
+    client_class, account = _account(data)
+    return f"{client_class.provider}_{account}"
 
 
 def _title(data: Mapping[str, Any]) -> str:
-    client_class = PROVIDERS[data[CONF_PROVIDER]]
-    return f"{client_class.title} {client_class.account_of(data)}"
+    client_class, account = _account(data)
+    return f"{client_class.title} {account}"
 
 
 class ClickToCallOptionsFlow(OptionsFlow):
@@ -246,7 +237,7 @@ class ClickToCallOptionsFlow(OptionsFlow):
         if user_input is not None:
             try:
                 # The provider's own limits judge the default, as for a call.
-                client_class(
+                client_class.from_data(
                     async_get_clientsession(self.hass), self.config_entry.data
                 ).validate(
                     DialRequest(
@@ -255,8 +246,11 @@ class ClickToCallOptionsFlow(OptionsFlow):
                         max_duration=user_input.get(CONF_DEFAULT_MAX_DURATION),
                     )
                 )
-            except InvalidRequestError as err:
-                errors[CONF_DEFAULT_MAX_DURATION] = err.reason or "invalid_setting"
+            except NotSentError as err:
+                field = (
+                    CONF_DEFAULT_MAX_DURATION if err.field == "max_duration" else "base"
+                )
+                errors[field] = err.translation_key.value
             else:
                 return self.async_create_entry(data=user_input)
         fields: dict[vol.Marker, Any] = {
@@ -274,7 +268,7 @@ class ClickToCallOptionsFlow(OptionsFlow):
             ),
             vol.Required(
                 CONF_MAX_CALLS_PER_HOUR, default=DEFAULT_MAX_CALLS_PER_HOUR
-            ): whole_number(0, 1000),
+            ): whole_number(0, MAX_CALLS_PER_HOUR_LIMIT),
             vol.Required(
                 CONF_REPEAT_INTERVAL, default=DEFAULT_REPEAT_INTERVAL
             ): whole_number(0, 3600, "s"),

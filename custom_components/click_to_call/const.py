@@ -23,6 +23,7 @@ CONF_DEFAULT_MAX_DURATION: Final = "default_max_duration"
 NUMBER_FORMAT_PROVIDER: Final = "provider"
 DEFAULT_MAX_CALLS_PER_HOUR: Final = 10
 DEFAULT_REPEAT_INTERVAL: Final = 60
+MAX_CALLS_PER_HOUR_LIMIT: Final = 1000
 
 # Calls kept per entry: the newest finished ones (the history), and every call
 # still open up to a safety cap (telSpiel's calls never report an end).

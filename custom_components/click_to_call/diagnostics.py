@@ -5,22 +5,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_WEBHOOK_ID
-from .numbers import mask_number
-from .runtime import ClickToCallConfigEntry
-from .settings import PROVIDER_SETTINGS, SECRET_KEYS
+from .coordinator import ClickToCallConfigEntry
+from .phone import mask_number
+from .providers import PROVIDERS
+from .providers.settings import Kind
 from .webhook import async_webhook_url
 
-# Account names and phone numbers identify people; secrets open accounts.
-# The webhook URL stays: DESIGN.md has diagnostics show it.
-TO_REDACT = SECRET_KEYS | {
+# Secrets open accounts; account names and phone numbers identify people.
+# The webhook id is the webhook's only credential, and diagnostics are posted
+# in public bug reports.
+TO_REDACT = {CONF_WEBHOOK_ID} | {
     setting.key
-    for settings in PROVIDER_SETTINGS.values()
-    for setting in settings
-    if setting.phone or (not setting.secret and setting.required)
+    for client in PROVIDERS.values()
+    for setting in client.config_class.settings()
+    if setting.kind in (Kind.SECRET, Kind.PHONE) or setting.required
 }
 # A phone number as people write it: digits with spaces, dashes, dots or
 # brackets between them; five digits or more are masked.
@@ -31,26 +33,26 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ClickToCallConfigEntry
 ) -> dict[str, Any]:
     """Return what helps to understand a problem, and nothing private."""
+    coordinator = entry.runtime_data
     return {
-        "provider": entry.runtime_data.client.provider,
+        "provider": coordinator.client.provider,
         "data": async_redact_data(dict(entry.data), TO_REDACT),
         "options": dict(entry.options),
-        "webhook_url": async_webhook_url(hass, entry.data[CONF_WEBHOOK_ID]),
+        "webhook_url": async_webhook_url(hass, REDACTED),
         "calls": [
             {
                 "call_id": call.call_id,
                 "status": call.status.value,
                 "to": mask_number(call.to),
                 "from": mask_number(call.from_),
-                "reference": None if call.reference is None else "**REDACTED**",
+                "reference": None if call.reference is None else REDACTED,
                 "provider_call_id": call.provider_call_id,
                 "duration": call.duration,
                 "error": None if call.error is None else mask_digits(call.error),
-                "placed": call.placed,
                 "created": call.created,
                 "attributes": call.attributes,
             }
-            for call in entry.runtime_data.tracker
+            for call in coordinator.tracker
         ],
     }
 

@@ -8,7 +8,7 @@ from homeassistant.helpers.entity import Entity
 
 from .calls import CallRecord
 from .const import DOMAIN
-from .runtime import ClickToCallConfigEntry
+from .coordinator import CallCoordinator, ClickToCallConfigEntry
 
 
 class ClickToCallEntity(Entity):
@@ -19,13 +19,14 @@ class ClickToCallEntity(Entity):
 
     def __init__(self, entry: ClickToCallConfigEntry, key: str) -> None:
         """Attach the entity to the entry's device and tracker."""
-        self._tracker = entry.runtime_data.tracker
+        coordinator: CallCoordinator = entry.runtime_data
+        self._tracker = coordinator.tracker
         self._attr_translation_key = key
         self._attr_unique_id = f"{entry.entry_id}_{key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, entry.entry_id)},
             name=entry.title,
-            manufacturer=entry.runtime_data.client.title,
+            manufacturer=coordinator.client.title,
             entry_type=DeviceEntryType.SERVICE,
         )
 
@@ -35,22 +36,6 @@ class ClickToCallEntity(Entity):
         self.async_on_remove(self._tracker.async_add_listener(self._async_call_changed))
 
     @callback
-    def _async_call_changed(
-        self, record: CallRecord, is_latest: bool, status_changed: bool
-    ) -> None:
+    def _async_call_changed(self, record: CallRecord, status_changed: bool) -> None:
         """Handle a change to one of the entry's calls."""
         raise NotImplementedError
-
-
-def call_attributes(record: CallRecord) -> dict[str, object]:
-    """Describe a call for state attributes and events."""
-    return {
-        "call_id": record.call_id,
-        "to": record.to,
-        "from": record.from_,
-        "reference": record.reference,
-        "provider_call_id": record.provider_call_id,
-        "duration": record.duration,
-        "error": record.error,
-        **record.attributes,
-    }

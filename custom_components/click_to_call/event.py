@@ -7,9 +7,9 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .calls import CallRecord
-from .entity import ClickToCallEntity, call_attributes
-from .providers.base import CallStatus
-from .runtime import ClickToCallConfigEntry
+from .coordinator import ClickToCallConfigEntry
+from .entity import ClickToCallEntity
+from .providers.models import CallStatus
 
 PARALLEL_UPDATES = 0
 
@@ -24,14 +24,15 @@ async def async_setup_entry(
 
 
 class CallEventEntity(ClickToCallEntity, EventEntity):
-    """Fires the new status each time a call's status changes."""
+    """Fires the new status each time a call's status changes.
+
+    Attempts refused before anything was sent fire `rejected` here too.
+    """
 
     _attr_event_types = [status.value for status in CallStatus]  # noqa: RUF012
 
     @callback
-    def _async_call_changed(
-        self, record: CallRecord, is_latest: bool, status_changed: bool
-    ) -> None:
+    def _async_call_changed(self, record: CallRecord, status_changed: bool) -> None:
         if status_changed:
-            self._trigger_event(record.status.value, call_attributes(record))
+            self._trigger_event(record.status.value, record.describe())
             self.async_write_ha_state()

@@ -5,43 +5,51 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
+from .const import MAX_CALLS_PER_HOUR_LIMIT
+from .errors import DialRefused, Refusal
+
 HOUR = 3600.0
 
 
-class CallGuardError(Exception):
-    """A call the guard refuses; `reason` is a translation key."""
-
-    def __init__(self, reason: str, limit: int) -> None:
-        """Keep the reason and the limit that was hit."""
-        super().__init__(reason)
-        self.reason = reason
-        self.limit = limit
-
-
 class CallGuard:
-    """At most N calls per hour, and S seconds between calls to one number."""
+    """At most N calls per hour, and S seconds between calls to one number.
 
-    def __init__(self, placed: Iterable[tuple[float, str]] = ()) -> None:
-        """Start from calls already placed: (time, number), oldest first."""
-        self._placed: deque[tuple[float, str]] = deque(placed)
+    It counts every call sent in the last hour, not the calls kept in the
+    history, and its count is stored with the calls: a reload or a restart
+    does not reset it.
+    """
+
+    def __init__(self, sent: Iterable[tuple[float, str]] = ()) -> None:
+        """Start from calls already sent: (time, number)."""
+        self._sent: deque[tuple[float, str]] = deque(sorted(sent))
         self._last_by_number: dict[str, float] = {}
-        for when, number in self._placed:
+        for when, number in self._sent:
             self._last_by_number[number] = when
+
+    @property
+    def sent(self) -> list[tuple[float, str]]:
+        """Return the calls counted, oldest first (what is stored)."""
+        return list(self._sent)
 
     def check_and_record(
         self, number: str, now: float, max_per_hour: int, repeat_interval: int
     ) -> None:
         """Refuse a call over a limit, else count it; a limit of 0 is off."""
-        window = HOUR if max_per_hour else repeat_interval
-        while self._placed and self._placed[0][0] <= now - window:
-            old_when, old_number = self._placed.popleft()
-            if self._last_by_number.get(old_number) == old_when:
-                del self._last_by_number[old_number]
-        if max_per_hour and len(self._placed) >= max_per_hour:
-            raise CallGuardError("call_guard_hourly", max_per_hour)
+        # Both limits look back an hour at most (the options cap the interval).
+        while self._sent and self._sent[0][0] <= now - HOUR:
+            self._forget_oldest()
+        if max_per_hour and len(self._sent) >= max_per_hour:
+            raise DialRefused(Refusal.CALL_GUARD_HOURLY, limit=str(max_per_hour))
         last = self._last_by_number.get(number)
         if repeat_interval and last is not None and now - last < repeat_interval:
-            raise CallGuardError("call_guard_repeat", repeat_interval)
-        if window:
-            self._placed.append((now, number))
-            self._last_by_number[number] = now
+            raise DialRefused(Refusal.CALL_GUARD_REPEAT, limit=str(repeat_interval))
+        self._sent.append((now, number))
+        self._last_by_number[number] = now
+        # More than the highest hourly limit is never needed to judge one.
+        if len(self._sent) > MAX_CALLS_PER_HOUR_LIMIT:
+            self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        when, number = self._sent.popleft()
+        if self._last_by_number.get(number) == when:
+            del self._last_by_number[number]

@@ -16,9 +16,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .calls import CallRecord
-from .entity import ClickToCallEntity, call_attributes
-from .providers.base import CallStatus
-from .runtime import ClickToCallConfigEntry
+from .coordinator import ClickToCallConfigEntry
+from .entity import ClickToCallEntity
+from .providers.models import CallStatus
 
 PARALLEL_UPDATES = 0
 
@@ -61,7 +61,7 @@ async def async_setup_entry(
 
 
 class LastCallSensor(ClickToCallEntity, SensorEntity):
-    """A sensor that follows the call placed last."""
+    """A sensor that follows the call sent last."""
 
     entity_description: ClickToCallSensorDescription
 
@@ -90,13 +90,11 @@ class LastCallSensor(ClickToCallEntity, SensorEntity):
         record = self._tracker.latest
         if record is None or not self.entity_description.with_attributes:
             return None
-        return call_attributes(record)
+        return record.describe()
 
     @callback
-    def _async_call_changed(
-        self, record: CallRecord, is_latest: bool, status_changed: bool
-    ) -> None:
-        if not is_latest:
+    def _async_call_changed(self, record: CallRecord, status_changed: bool) -> None:
+        if record is not self._tracker.latest:
             return
         # The duration sensor has no attributes: a write without a new value
         # would only cost time.

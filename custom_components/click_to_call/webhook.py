@@ -1,51 +1,76 @@
-"""The entry's webhook: provider callbacks and the generic JSON format."""
+"""The entry's webhook: each provider's own callbacks and the generic JSON format.
+
+The generic format, for platforms that let a user point a status webhook
+anywhere: {"call_id" or "provider_call_id": text, "status": a call status,
+"duration": seconds (optional), "error": text (optional)}.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+import json
+from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp.web import Request, Response
 from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
 
-from .const import CONF_WEBHOOK_ID, DOMAIN, LOGGER
-from .providers.base import CallbackError, read_bounded
-from .runtime import ClickToCallConfigEntry
+from .const import DOMAIN, LOGGER
+from .providers.errors import CallbackError
+from .providers.http import read_bounded
+from .providers.models import CallStatus, CallUpdate
+from .providers.text import safe_json
+
+if TYPE_CHECKING:
+    from .coordinator import CallCoordinator
 
 # A status report is a few hundred bytes.
-MAX_CALLBACK_BYTES = 16 * 1024
+MAX_CALLBACK_BYTES: Final = 16 * 1024
+MAX_CALLBACK_TEXT: Final = 256
+MAX_CALLBACK_SECONDS: Final = 10**7
 
 
 @callback
-def async_register_webhook(hass: HomeAssistant, entry: ClickToCallConfigEntry) -> None:
+def async_register_webhook(
+    hass: HomeAssistant, coordinator: CallCoordinator, webhook_id: str
+) -> None:
     """Register the entry's webhook for as long as the entry is loaded."""
-    webhook_id = entry.data[CONF_WEBHOOK_ID]
+    title = coordinator.entry.title
 
     async def handle(
         hass: HomeAssistant, webhook_id: str, request: Request
     ) -> Response | None:
-        """Apply a callback; anything unusable is ignored (HA answers 200)."""
+        """Apply a callback; anything unusable is ignored (HA answers 200).
+
+        The coordinator is the one this webhook was registered for, not the
+        entry's current one: a body still arriving when the entry unloads
+        finds a closed tracker, which takes no change.
+        """
         # Read at most the bound, whatever Content-Length says (or chunked).
         body = await read_bounded(request.content, MAX_CALLBACK_BYTES)
         if body is None:
-            LOGGER.debug("Ignored a callback for %s: body too large", entry.title)
+            LOGGER.debug("Ignored a callback for %s: body too large", title)
             return None
-        runtime = entry.runtime_data
         try:
-            update = runtime.client.parse_callback(request.content_type, body)
+            update = coordinator.client.parse_callback(
+                request.content_type, body
+            ) or parse_generic_callback(body)
         except CallbackError as err:
-            LOGGER.debug("Ignored a callback for %s: %s", entry.title, err)
+            LOGGER.debug("Ignored a callback for %s: %s", title, err)
             return None
-        if runtime.tracker.async_apply(update) is None:
+        if coordinator.async_apply(update) is None:
             LOGGER.debug(
-                "Callback for %s changed nothing (unknown call or not newer)",
-                entry.title,
+                "Callback for %s changed nothing (unknown call or not newer)", title
             )
         return None
 
     webhook.async_register(
-        hass, DOMAIN, entry.title, webhook_id, handle, allowed_methods=["POST"]
+        hass, DOMAIN, title, webhook_id, handle, allowed_methods=["POST"]
     )
-    entry.async_on_unload(lambda: webhook.async_unregister(hass, webhook_id))
+    coordinator.entry.async_on_unload(
+        lambda: webhook.async_unregister(hass, webhook_id)
+    )
 
 
 @callback
@@ -55,3 +80,45 @@ def async_webhook_url(hass: HomeAssistant, webhook_id: str) -> str:
         return webhook.async_generate_url(hass, webhook_id)
     except NoURLAvailableError:
         return webhook.async_generate_path(webhook_id)
+
+
+def parse_generic_callback(body: bytes) -> CallUpdate:
+    """Read the documented generic JSON callback; raise CallbackError if unusable."""
+    try:
+        data = safe_json(json.loads(body))
+    except (ValueError, RecursionError) as err:
+        raise CallbackError("body is not JSON") from err
+    if not isinstance(data, dict):
+        raise CallbackError("body is not a JSON object")
+    call_id = _optional_text(data, "call_id")
+    provider_call_id = _optional_text(data, "provider_call_id")
+    if call_id is None and provider_call_id is None:
+        raise CallbackError("neither call_id nor provider_call_id is given")
+    status = data.get("status")
+    if not isinstance(status, str) or status not in CallStatus.__members__.values():
+        raise CallbackError(f"unknown status {status!r}")
+    duration = data.get("duration")
+    if duration is not None and (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not 0 <= duration < MAX_CALLBACK_SECONDS
+    ):
+        raise CallbackError("duration is not a number of seconds")
+    return CallUpdate(
+        status=CallStatus(status),
+        call_id=call_id,
+        provider_call_id=provider_call_id,
+        duration=None if duration is None else round(duration),
+        error=_optional_text(data, "error"),
+    )
+
+
+def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value or len(value) > MAX_CALLBACK_TEXT:
+        raise CallbackError(f"{key} is not a short text")
+    return value

@@ -7,28 +7,20 @@ from collections.abc import AsyncGenerator
 import aiohttp
 import pytest
 
-from custom_components.click_to_call.providers import base
+from custom_components.click_to_call.providers import http
 
 
 @pytest.fixture
 async def session() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A plain aiohttp session, as Home Assistant would inject its own."""
-    async with aiohttp.ClientSession() as client_session:
+    """A plain aiohttp session with the send-once trace, as Home Assistant injects."""
+    async with aiohttp.ClientSession(
+        trace_configs=[http.send_once_trace()]
+    ) as client_session:
         yield client_session
 
 
 @pytest.fixture
 def fast_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Shorten the request timeout and the reconnect delay."""
-    monkeypatch.setattr(base, "REQUEST_TIMEOUT", aiohttp.ClientTimeout(total=0.3))
-    monkeypatch.setattr(base, "CONNECT_RETRY_DELAY", 0.05)
-
-
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """The provider clients run without Home Assistant."""
-
-
-@pytest.fixture(autouse=True)
-def home_in_india() -> None:
-    """The provider clients take numbers already formatted."""
+    monkeypatch.setattr(http, "REQUEST_TIMEOUT", aiohttp.ClientTimeout(total=0.3))
+    monkeypatch.setattr(http, "CONNECT_RETRY_DELAY", 0.05)

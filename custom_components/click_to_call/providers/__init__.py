@@ -1,17 +1,17 @@
-"""Provider clients, by provider id."""
+"""Provider clients, by provider id: the registry."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from .ameyo import AmeyoClient
-from .base import ProviderClient
+from .client import ProviderClient
 from .spokn import SpoknClient
 from .telecmi import TelecmiClient
 from .telspiel import TelspielClient
 from .voice_panel import VoicePanelClient
 
-PROVIDERS: Final[dict[str, type[ProviderClient]]] = {
+PROVIDERS: Final[dict[str, type[ProviderClient[Any]]]] = {
     client.provider: client
     for client in (
         TelspielClient,

@@ -1,4 +1,4 @@
-"""Spokn click to call (spokn.txt).
+"""Spokn click to call.
 
 POST form-encoded with HTTP Basic auth; XML answers with return codes.
 Enterprise accounts get a callback per leg (leg 1 = A, leg 2 = B) on the
@@ -8,7 +8,7 @@ entry's webhook, matched to the call by `token` (our call id).
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs
 from xml.etree.ElementTree import ParseError
@@ -16,24 +16,29 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from .base import (
-    Answer,
+from .client import ProviderClient
+from .errors import (
     AuthenticationError,
     CallbackError,
     CallRefusedError,
+    ErrorKey,
+    InvalidRequestError,
+    NotSentError,
+    ProviderError,
+    ProviderUnavailableError,
+    UnexpectedAnswerError,
+)
+from .http import HttpAnswer
+from .models import (
     CallStatus,
     CallUpdate,
     DialField,
     DialRequest,
     DialResult,
-    InvalidRequestError,
     NumberFormat,
-    ProviderClient,
-    ProviderError,
-    ProviderUnavailableError,
-    UnexpectedAnswerError,
-    parse_generic_callback,
+    Outcome,
 )
+from .settings import Kind, ProviderConfig, setting
 
 DEFAULT_API_URL: Final = "https://api.spokn.com/c2c/1.0/call"
 FORM: Final = "application/x-www-form-urlencoded"
@@ -47,19 +52,24 @@ EXTRA_KEYS: Final = frozenset({"retrytime", "apartycid"})
 MAX_SECONDS: Final = 10**7
 MAX_COST: Final = 10**9
 
-# Return code (100 to 109) → (error class, reason, field).
-_CODES: Final[dict[str, tuple[type[ProviderError], str, str | None]]] = {
-    "100": (UnexpectedAnswerError, "not_found", None),
-    "101": (AuthenticationError, "auth_failed", None),
-    "102": (InvalidRequestError, "invalid_input", None),
-    "103": (InvalidRequestError, "bad_number", "from"),
-    "104": (InvalidRequestError, "bad_number", "to"),
-    "105": (ProviderUnavailableError, "credits_unavailable", None),
-    "106": (CallRefusedError, "destination_not_supported", "from"),
-    "107": (CallRefusedError, "destination_not_supported", "to"),
-    "108": (CallRefusedError, "insufficient_credit", None),
-    "109": (InvalidRequestError, "token_too_long", "token"),
+# Return code (100 to 109) → (error class, translation key, field).
+_CODES: Final[dict[str, tuple[type[ProviderError], ErrorKey, str | None]]] = {
+    "100": (UnexpectedAnswerError, ErrorKey.NOT_FOUND, None),
+    "101": (AuthenticationError, ErrorKey.AUTH_FAILED, None),
+    "102": (InvalidRequestError, ErrorKey.INVALID_INPUT, None),
+    "103": (InvalidRequestError, ErrorKey.BAD_NUMBER, "from"),
+    "104": (InvalidRequestError, ErrorKey.BAD_NUMBER, "to"),
+    "105": (ProviderUnavailableError, ErrorKey.CREDITS_UNAVAILABLE, None),
+    "106": (CallRefusedError, ErrorKey.DESTINATION_NOT_SUPPORTED, "from"),
+    "107": (CallRefusedError, ErrorKey.DESTINATION_NOT_SUPPORTED, "to"),
+    "108": (CallRefusedError, ErrorKey.INSUFFICIENT_CREDIT, None),
+    "109": (InvalidRequestError, ErrorKey.TOKEN_TOO_LONG, "token"),
 }
+# What Spokn answers a request without the B party once the login is
+# accepted: "invalid input" (102), or "bad bparty number" (104).
+_PROBE_PASSED: Final = frozenset(
+    {(ErrorKey.INVALID_INPUT, None), (ErrorKey.BAD_NUMBER, "to")}
+)
 # Callback status → the call status, for the leg it reports on.
 _LEG_STATUSES: Final = {
     "1": CallStatus.BUSY,
@@ -82,11 +92,23 @@ _LEG_ERRORS: Final = {
 _PARTIES: Final = {"1": "a_party", "2": "b_party"}
 
 
-class SpoknClient(ProviderClient):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SpoknConfig(ProviderConfig):
+    """A Spokn login."""
+
+    username: str = setting(Kind.TEXT)
+    password: str = setting(Kind.SECRET)
+    aparty: str = setting(Kind.PHONE)
+    enterprise: bool = setting(Kind.BOOLEAN, False)
+    api_url: str = setting(Kind.URL, DEFAULT_API_URL)
+
+
+class SpoknClient(ProviderClient[SpoknConfig]):
     """Spokn: the A party rings first, then Spokn dials and bridges B."""
 
     provider = "spokn"
     title = "Spokn"
+    config_class = SpoknConfig
     number_format = NumberFormat.E164
     supported_fields = frozenset(
         {
@@ -97,77 +119,85 @@ class SpoknClient(ProviderClient):
             DialField.EXTRA,
         }
     )
-    default_from_key = "aparty"
+    default_from = "aparty"
     accepts_account_ids = True
-    uses_callback_url = True
+    number_extras = frozenset({"apartycid"})
+    outcome = Outcome.WEBHOOK
 
     @classmethod
-    def account_of(cls, config: Mapping[str, Any]) -> str:
+    def account_of(cls, config: SpoknConfig) -> str:
         """Return the Spokn username."""
-        return str(config["username"])
+        return config.username
 
     @property
     def enterprise(self) -> bool:
         """Return whether the account may set caller ids and a callback URL."""
-        return bool(self._config.get("enterprise", False))
+        return self.config.enterprise
 
     def validate(self, request: DialRequest) -> None:
-        """Check every limit spokn.txt gives, before anything is sent."""
+        """Check every limit Spokn documents, before anything is sent."""
+        super().validate(request)
         extra = dict(request.extra or {})
         if request.caller_id is not None and not self.enterprise:
-            raise InvalidRequestError(
+            raise NotSentError(
                 "only Enterprise accounts may set it",
                 field="caller_id",
-                reason="enterprise_only",
+                translation_key=ErrorKey.ENTERPRISE_ONLY,
             )
         if request.max_duration is not None and (
             request.max_duration % 60 or request.max_duration > MAX_MINUTES * 60
         ):
-            raise InvalidRequestError(
+            raise NotSentError(
                 "whole minutes up to 60 (60, 120, … 3600 seconds)",
                 field="max_duration",
-                reason="duration_minutes",
+                translation_key=ErrorKey.DURATION_MINUTES,
             )
         if request.retries is not None and not 0 <= request.retries <= MAX_RETRIES:
-            raise InvalidRequestError("0 to 3", field="retries", reason="out_of_range")
+            raise NotSentError(
+                "0 to 3", field="retries", translation_key=ErrorKey.OUT_OF_RANGE
+            )
         for key, value in extra.items():
             if key not in EXTRA_KEYS:
-                raise InvalidRequestError(
+                raise NotSentError(
                     "not a Spokn parameter",
                     field=f"extra.{key}",
-                    reason="extra_not_supported",
+                    translation_key=ErrorKey.EXTRA_NOT_SUPPORTED,
                 )
             if key == "apartycid" and not self.enterprise:
-                raise InvalidRequestError(
+                raise NotSentError(
                     "only Enterprise accounts may set it",
                     field="extra.apartycid",
-                    reason="enterprise_only",
+                    translation_key=ErrorKey.ENTERPRISE_ONLY,
                 )
             if key == "retrytime" and not (
                 isinstance(value, int)
                 and not isinstance(value, bool)
                 and 0 <= value <= MAX_RETRY_TIME
             ):
-                raise InvalidRequestError(
-                    "0 to 10 seconds", field="extra.retrytime", reason="out_of_range"
+                raise NotSentError(
+                    "0 to 10 seconds",
+                    field="extra.retrytime",
+                    translation_key=ErrorKey.OUT_OF_RANGE,
                 )
         if len(request.call_id) > MAX_TOKEN:
-            raise InvalidRequestError(
-                "at most 128 characters", field="token", reason="token_too_long"
+            raise NotSentError(
+                "at most 128 characters",
+                field="token",
+                translation_key=ErrorKey.TOKEN_TOO_LONG,
             )
 
     async def async_check_credentials(self) -> None:
         """Send the A party alone: Spokn checks the login before the input."""
         try:
-            await self._send({"aparty": self._config["aparty"]})
+            await self._send({"aparty": self.config.aparty})
         except InvalidRequestError as err:
-            if err.reason != "invalid_input":
+            if (err.translation_key, err.field) not in _PROBE_PASSED:
                 raise
 
     async def async_dial(self, request: DialRequest) -> DialResult:
         """Place the call."""
         extra = dict(request.extra or {})
-        form = {"aparty": request.from_ or self._config["aparty"], "bparty": request.to}
+        form = {"aparty": request.from_ or self.config.aparty, "bparty": request.to}
         if "apartycid" in extra:
             form["apartycid"] = str(extra["apartycid"])
         if request.caller_id is not None:
@@ -184,20 +214,20 @@ class SpoknClient(ProviderClient):
         await self._send(form)
         return DialResult()
 
-    def parse_callback(self, content_type: str, body: bytes) -> CallUpdate:
-        """Read Spokn's form-encoded leg report, or the generic JSON."""
+    def parse_callback(self, content_type: str, body: bytes) -> CallUpdate | None:
+        """Read Spokn's form-encoded leg report."""
         if content_type != FORM:
-            return parse_generic_callback(body)
-        return parse_leg_report(body, str(self._config["username"]))
+            return None
+        return parse_leg_report(body, self.config.username)
 
     async def _send(self, form: dict[str, str]) -> None:
         answer = await self._request(
             "POST",
-            self._config.get("api_url") or DEFAULT_API_URL,
+            self.config.api_url,
             data=form,
             headers={
                 "Authorization": basic_authorization(
-                    self._config["username"], self._config["password"]
+                    self.config.username, self.config.password
                 )
             },
         )
@@ -214,17 +244,20 @@ def basic_authorization(login: str, password: str) -> str:
     return f"Basic {credentials}"
 
 
-def parse_answer(answer: Answer) -> None:
+def parse_answer(answer: HttpAnswer) -> None:
     """Return for code 200; raise the ProviderError any other answer means."""
     if answer.status == 401:
         raise AuthenticationError("authentication failed (HTTP 401)")
     if answer.status == 404:
-        raise UnexpectedAnswerError("resource not found (HTTP 404)", reason="not_found")
+        raise UnexpectedAnswerError(
+            "resource not found (HTTP 404)", translation_key=ErrorKey.NOT_FOUND
+        )
     if answer.status == 415:
         raise UnexpectedAnswerError(
-            "content type refused (HTTP 415)", reason="unsupported_media_type"
+            "content type refused (HTTP 415)",
+            translation_key=ErrorKey.UNSUPPORTED_MEDIA_TYPE,
         )
-    if answer.status >= 500:
+    if answer.server_error:
         raise ProviderUnavailableError(f"Spokn answered HTTP {answer.status}")
     try:
         root = fromstring(answer.text)
@@ -235,8 +268,8 @@ def parse_answer(answer: Answer) -> None:
     if code == "200" and answer.status == 200:
         return
     if code in _CODES:
-        error, reason, field = _CODES[code]
-        raise error(description, field=field, reason=reason)
+        error, key, field = _CODES[code]
+        raise error(description, field=field, translation_key=key)
     raise UnexpectedAnswerError(
         f"Spokn answered HTTP {answer.status}: {answer.excerpt}"
     )

@@ -1,4 +1,4 @@
-"""telSpiel click to call (telspiel.txt).
+"""telSpiel click to call.
 
 POST JSON with an `api-key` header. No status callback: a placed call stays
 `initiated`.
@@ -6,62 +6,73 @@ POST JSON with an `api-key` header. No status callback: a placed call stays
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 import json
 from typing import Any, Final
 
-from .base import (
-    Answer,
+from .client import ProviderClient
+from .errors import (
     AuthenticationError,
-    DialField,
-    DialRequest,
-    DialResult,
     InvalidRequestError,
-    NumberFormat,
-    ProviderClient,
     ProviderUnavailableError,
     UnexpectedAnswerError,
 )
+from .http import HttpAnswer
+from .models import DialField, DialRequest, DialResult, NumberFormat
+from .settings import Kind, ProviderConfig, setting
+from .text import safe_json
 
 DEFAULT_API_URL: Final = "https://app.habitic.in/api/click-to-call"
 # telSpiel's field names, in the dial action's words.
 FIELD_NAMES: Final = {"customer_phone": "to", "agent_phone": "from"}
 
 
-class TelspielClient(ProviderClient):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TelspielConfig(ProviderConfig):
+    """A telSpiel account."""
+
+    username: str = setting(Kind.TEXT)
+    api_key: str = setting(Kind.SECRET)
+    agent_phone: str = setting(Kind.PHONE)
+    campaign_name: str | None = setting(Kind.TEXT, None)
+    api_url: str = setting(Kind.URL, DEFAULT_API_URL)
+
+
+class TelspielClient(ProviderClient[TelspielConfig]):
     """telSpiel: the agent phone rings first, then the customer."""
 
     provider = "telspiel"
     title = "telSpiel"
+    config_class = TelspielConfig
     number_format = NumberFormat.NATIONAL
     supported_fields = frozenset({DialField.FROM, DialField.CAMPAIGN})
-    default_from_key = "agent_phone"
+    default_from = "agent_phone"
 
     @classmethod
-    def account_of(cls, config: Mapping[str, Any]) -> str:
+    def account_of(cls, config: TelspielConfig) -> str:
         """Return the telSpiel username."""
-        return str(config["username"])
+        return config.username
 
     async def async_check_credentials(self) -> None:
         """Send a job without a customer phone: telSpiel checks the key first."""
-        body = self._body(None, self._config["agent_phone"], None)
+        body = self._body(None, self.config.agent_phone, None)
         await self._send(body, missing_customer_expected=True)
 
     async def async_dial(self, request: DialRequest) -> DialResult:
         """Create a click to call job."""
         body = self._body(
             request.to,
-            request.from_ or self._config["agent_phone"],
-            request.campaign or self._config.get("campaign_name"),
+            request.from_ or self.config.agent_phone,
+            request.campaign or self.config.campaign_name,
         )
-        answer = await self._send(body)
-        return DialResult(message=answer.get("message"))
+        await self._send(body)
+        return DialResult()
 
     def _body(
         self, customer: str | None, agent: str, campaign: str | None
     ) -> dict[str, str]:
         """Build the job in the order the document gives."""
-        body = {"username": self._config["username"]}
+        body = {"username": self.config.username}
         if campaign:
             body["campaign_name"] = campaign
         body["agent_phone"] = agent
@@ -74,27 +85,27 @@ class TelspielClient(ProviderClient):
     ) -> dict[str, Any]:
         answer = await self._request(
             "POST",
-            self._config.get("api_url") or DEFAULT_API_URL,
+            self.config.api_url,
             json=body,
-            headers={"accept": "application/json", "api-key": self._config["api_key"]},
+            headers={"accept": "application/json", "api-key": self.config.api_key},
         )
         return parse_answer(answer, missing_customer_expected=missing_customer_expected)
 
 
 def parse_answer(
-    answer: Answer, *, missing_customer_expected: bool = False
+    answer: HttpAnswer, *, missing_customer_expected: bool = False
 ) -> dict[str, Any]:
     """Map a telSpiel answer to its JSON body or a ProviderError.
 
     With `missing_customer_expected` (the credential probe), a 422 that only
     misses the customer phone is a success: the key was accepted.
     """
-    if answer.status >= 500:
+    if answer.server_error:
         raise ProviderUnavailableError(f"telSpiel answered HTTP {answer.status}")
     try:
         data = answer.json()
     except UnexpectedAnswerError:
-        if answer.status in (401, 403):
+        if answer.refused_credentials:
             raise AuthenticationError(f"HTTP {answer.status}") from None
         raise
     if not isinstance(data, dict):
@@ -103,7 +114,7 @@ def parse_answer(
     message = str(data.get("message") or data.get("status") or answer.excerpt)
     if code == 200 and answer.status == 200 and data.get("status") == "success":
         return data
-    if code in (401, 403) or answer.status in (401, 403):
+    if code in (401, 403) or answer.refused_credentials:
         raise AuthenticationError(message)
     if code == 422 or answer.status == 422:
         errors = _errors(data.get("errors"))
@@ -123,8 +134,8 @@ def _errors(errors: Any) -> dict[str | None, str]:
     """
     if isinstance(errors, str):
         try:
-            errors = json.loads(errors)
-        except ValueError:
+            errors = safe_json(json.loads(errors))
+        except (ValueError, RecursionError):
             return {None: errors} if errors else {}
     if not isinstance(errors, dict):
         return {}

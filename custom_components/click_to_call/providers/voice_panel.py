@@ -1,4 +1,4 @@
-"""The click2call.php voice panel (voicepanel.txt).
+"""The click2call.php voice panel.
 
 GET requests with uid and pin; comma-separated text answers. Status comes
 only from the report endpoint, which the integration polls.
@@ -6,34 +6,38 @@ only from the report endpoint, which the integration polls.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 import re
-from typing import Any, Final
+from typing import Final
 
-from .base import (
-    Answer,
+from .client import ProviderClient, account_at_host
+from .errors import (
     AuthenticationError,
     CallRefusedError,
+    ErrorKey,
+    ProviderError,
+    ProviderUnavailableError,
+    UnexpectedAnswerError,
+)
+from .http import HttpAnswer
+from .models import (
     CallStatus,
     CallUpdate,
     DialField,
     DialRequest,
     DialResult,
     NumberFormat,
+    Outcome,
     PolledCall,
-    ProviderClient,
-    ProviderError,
-    ProviderUnavailableError,
-    UnexpectedAnswerError,
-    account_at_host,
 )
+from .settings import Kind, ProviderConfig, setting
+from .text import is_ascii_digits
 
 DIAL_PATH: Final = "/api/voice/click2call.php"
 REPORT_PATH: Final = "/api/voice/report-click2call.php"
 # Polling: when the report stops changing for SETTLE_SECONDS the call is over;
 # durations of 0 only count as "not answered" once RING_SECONDS have passed.
 # Without a maximum duration, a call is followed for at most an hour.
-POLL_INTERVAL = 10.0
 SETTLE_SECONDS = 25.0
 RING_SECONDS = 90.0
 DEFAULT_MAX_DURATION: Final = 3600
@@ -43,25 +47,38 @@ _AUTHENTICATION = re.compile(r"\b(uid|pin|auth\w*|unauthori[sz]ed)\b", re.IGNORE
 type Report = tuple[int, int, float | str]
 
 
-class VoicePanelClient(ProviderClient):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VoicePanelConfig(ProviderConfig):
+    """An API user of a voice panel."""
+
+    api_url: str = setting(Kind.URL)
+    uid: str = setting(Kind.TEXT)
+    pin: str = setting(Kind.SECRET)
+    number1: str = setting(Kind.PHONE)
+    holdfile: str | None = setting(Kind.TEXT, None)
+    duration: int | None = setting(Kind.SECONDS, None)
+
+
+class VoicePanelClient(ProviderClient[VoicePanelConfig]):
     """A click2call.php panel: number 1 rings first, then number 2."""
 
     provider = "voice_panel"
     title = "Voice panel"
+    config_class = VoicePanelConfig
     number_format = NumberFormat.DIGITS
     supported_fields = frozenset({DialField.FROM, DialField.MAX_DURATION})
-    default_from_key = "number1"
-    poll_interval = POLL_INTERVAL
+    default_from = "number1"
+    outcome = Outcome.POLL
 
     @classmethod
-    def account_of(cls, config: Mapping[str, Any]) -> str:
+    def account_of(cls, config: VoicePanelConfig) -> str:
         """Return the API user and the panel's host."""
-        return account_at_host(config["uid"], config["api_url"])
+        return account_at_host(config.uid, config.api_url)
 
     async def async_check_credentials(self) -> None:
         """Ask for the report of a call that does not exist: nothing is dialled."""
         answer = await self._get(REPORT_PATH, uniqueid="credential-check")
-        if answer.status >= 500:
+        if answer.server_error:
             raise ProviderUnavailableError(f"the panel answered HTTP {answer.status}")
         if error := _refusal(answer):
             raise error
@@ -69,30 +86,28 @@ class VoicePanelClient(ProviderClient):
     async def async_dial(self, request: DialRequest) -> DialResult:
         """Place the call; our call id goes along as `uniqueid`."""
         params = {
-            "number1": request.from_ or self._config["number1"],
+            "number1": request.from_ or self.config.number1,
             "number2": request.to,
             "uniqueid": request.call_id,
         }
-        if self._config.get("holdfile"):
-            params["holdfile"] = str(self._config["holdfile"])
-        if duration := request.max_duration or self._config.get("duration"):
+        if self.config.holdfile:
+            params["holdfile"] = self.config.holdfile
+        if duration := request.max_duration or self.config.duration:
             params["duration"] = str(duration)
         answer = await self._get(DIAL_PATH, **params)
-        if answer.status >= 500:
+        if answer.server_error:
             raise ProviderUnavailableError(f"the panel answered HTTP {answer.status}")
         first = answer.text.strip().split(",", 1)[0].strip()
-        if answer.status != 200 or not _is_digits(first):
+        if answer.status != 200 or not is_ascii_digits(first):
             raise _refusal(answer) or CallRefusedError(
                 answer.excerpt or "the panel gave an empty answer",
-                reason="panel_refused",
+                translation_key=ErrorKey.PANEL_REFUSED,
             )
         return DialResult(provider_call_id=first)
 
     def poll_deadline(self, call: PolledCall) -> float:
         """Follow a call for its maximum duration, plus a margin."""
-        longest = (
-            call.max_duration or self._config.get("duration") or DEFAULT_MAX_DURATION
-        )
+        longest = call.max_duration or self.config.duration or DEFAULT_MAX_DURATION
         return call.placed_at + float(longest) + DEADLINE_MARGIN
 
     async def async_poll(self, call: PolledCall, now: float) -> CallUpdate | None:
@@ -113,12 +128,12 @@ class VoicePanelClient(ProviderClient):
             call.unchanged_since = now
         return judge(call, now, final)
 
-    async def _get(self, path: str, **params: str) -> Answer:
-        base = str(self._config["api_url"]).rstrip("/")
+    async def _get(self, path: str, **params: str) -> HttpAnswer:
+        base = self.config.api_url.rstrip("/")
         return await self._request(
             "GET",
             f"{base}{path}",
-            params={"uid": self._config["uid"], "pin": self._config["pin"], **params},
+            params={"uid": self.config.uid, "pin": self.config.pin, **params},
         )
 
 
@@ -166,9 +181,9 @@ def judge(call: PolledCall, now: float, final: bool) -> CallUpdate | None:
     )
 
 
-def _read_report(answer: Answer, call: PolledCall) -> Report | None:
+def _read_report(answer: HttpAnswer, call: PolledCall) -> Report | None:
     """Find the call's line: `id, duration 1, duration 2, credit used`."""
-    if answer.status >= 500:
+    if answer.server_error:
         raise ProviderUnavailableError(f"the panel answered HTTP {answer.status}")
     if error := _refusal(answer):
         raise error
@@ -176,7 +191,7 @@ def _read_report(answer: Answer, call: PolledCall) -> Report | None:
         fields = [field.strip() for field in line.split(",")]
         if len(fields) != 4 or fields[0] not in (call.call_id, call.provider_call_id):
             continue
-        if not (_is_digits(fields[1]) and _is_digits(fields[2])):
+        if not (is_ascii_digits(fields[1]) and is_ascii_digits(fields[2])):
             raise UnexpectedAnswerError(f"the panel reported {line!r}")
         try:
             credit: float | str = float(fields[3])
@@ -186,13 +201,8 @@ def _read_report(answer: Answer, call: PolledCall) -> Report | None:
     return None
 
 
-def _is_digits(text: str) -> bool:
-    """Return whether text is ASCII digits (str.isdigit also takes "²")."""
-    return text.isascii() and text.isdigit()
-
-
-def _refusal(answer: Answer) -> ProviderError | None:
+def _refusal(answer: HttpAnswer) -> ProviderError | None:
     """Return the error an answer about credentials stands for, if it is one."""
-    if answer.status in (401, 403) or _AUTHENTICATION.search(answer.text):
+    if answer.refused_credentials or _AUTHENTICATION.search(answer.text):
         return AuthenticationError(answer.excerpt or f"HTTP {answer.status}")
     return None

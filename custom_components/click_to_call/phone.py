@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+import re
 
 import phonenumbers
 
-from .providers.base import NumberFormat
+from .errors import DialRefused, Refusal
+from .providers.models import NumberFormat
 
-
-class NumberError(ValueError):
-    """A number that cannot be dialled; `reason` is a translation key."""
-
-    def __init__(self, reason: str, number: str) -> None:
-        """Keep the reason and the number as the user gave it."""
-        super().__init__(reason)
-        self.reason = reason
-        self.number = number
+# An extension or dialling digits: pauses (",", "p", "w"), "#", "*", ";ext=",
+# "ext.", "extension", "x 99".
+_EXTENSION = re.compile(
+    r"[,;#*]|\d\s*[pw]|(?<![a-z])(?:extension|ext|x)\.?\s*\d", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,19 +32,28 @@ class PhoneNumber:
 def parse_number(
     text: str, country: str | None, number_format: NumberFormat
 ) -> PhoneNumber:
-    """Parse a number as the user wrote it, with `country` as default region."""
+    """Parse a number as the user wrote it, with `country` as default region.
+
+    Raises DialRefused for a number that cannot be dialled as written.
+    """
+    # "ext. 99", ";ext=99", ",,1234#": no provider here dials an extension,
+    # and dropping it would call someone else's desk.
+    if _EXTENSION.search(text):
+        raise DialRefused(Refusal.NUMBER_HAS_EXTENSION, number=text)
     try:
         number = phonenumbers.parse(text, country)
     except phonenumbers.NumberParseException as err:
-        reason = (
-            "number_needs_country"
+        refusal = (
+            Refusal.NUMBER_NEEDS_COUNTRY
             if err.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
             and country is None
-            else "invalid_number"
+            else Refusal.INVALID_NUMBER
         )
-        raise NumberError(reason, text) from err
+        raise DialRefused(refusal, number=text) from err
+    if number.extension:
+        raise DialRefused(Refusal.NUMBER_HAS_EXTENSION, number=text)
     if not phonenumbers.is_valid_number(number):
-        raise NumberError("invalid_number", text)
+        raise DialRefused(Refusal.INVALID_NUMBER, number=text)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if number_format is NumberFormat.E164:
         return PhoneNumber(e164, e164)
@@ -55,7 +62,7 @@ def parse_number(
     if country is None or number.country_code != (
         phonenumbers.country_code_for_region(country)
     ):
-        raise NumberError("number_not_national", text)
+        raise DialRefused(Refusal.NUMBER_NOT_NATIONAL, number=text)
     return PhoneNumber(e164, phonenumbers.national_significant_number(number))
 
 

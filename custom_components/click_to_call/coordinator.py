@@ -1,0 +1,274 @@
+"""One call coordinator per entry: every call is placed and followed here.
+
+It owns the provider client, the tracker, the guard and the follow-ups (slow
+answers, polling). The action, the buttons and voice all dial through
+`async_dial`; every later status, from a callback, a poll or a slow answer,
+is one `CallUpdate` given to `async_apply`; and it is the one place that asks
+for new credentials.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, NoReturn
+
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_create_clientsession
+from homeassistant.helpers.event import async_call_later
+from homeassistant.util import dt as dt_util
+from homeassistant.util.ulid import ulid_now
+
+from .calls import CallRecord, CallTracker
+from .const import (
+    ATTR_FROM,
+    ATTR_MAX_DURATION,
+    ATTR_REFERENCE,
+    ATTR_TO,
+    CONF_DEFAULT_MAX_DURATION,
+    CONF_MAX_CALLS_PER_HOUR,
+    CONF_PROVIDER,
+    CONF_REPEAT_INTERVAL,
+    CONF_VERIFY_SSL,
+    DEFAULT_MAX_CALLS_PER_HOUR,
+    DEFAULT_REPEAT_INTERVAL,
+    DOMAIN,
+    LOGGER,
+)
+from .errors import DialRefused, provider_error
+from .guard import CallGuard
+from .outcome import async_await_answer, async_poll
+from .providers import PROVIDERS
+from .providers.client import ProviderClient
+from .providers.errors import AuthenticationError, NotSentError, ProviderError
+from .providers.http import send_once_trace
+from .providers.models import CallStatus, CallUpdate, DialResult, Outcome
+from .services import build_request
+from .storage import CallStore, stored
+
+type ClickToCallConfigEntry = ConfigEntry[CallCoordinator]
+
+INTERRUPTED = (
+    "The outcome was not learned: the entry was reloaded, or Home Assistant "
+    "restarted, while the provider was still dialling"
+)
+UNEXPECTED = "An unexpected error ended following the call (see the log)"
+
+
+class CallCoordinator:
+    """Places, follows and records the calls of one entry."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ClickToCallConfigEntry,
+        client: ProviderClient[Any],
+        store: CallStore,
+        records: list[CallRecord],
+        sent: list[tuple[float, str]] | None,
+    ) -> None:
+        """Start from what the calls file held."""
+        self.hass = hass
+        self.entry = entry
+        self.client = client
+        self._store = store
+        self.tracker = CallTracker(hass, entry.entry_id, records, self._async_changed)
+        # Files from before the guard kept its own count: the calls tell it.
+        self.guard = CallGuard(
+            sent if sent is not None else ((r.created, r.to) for r in records)
+        )
+        self._timers: set[CALLBACK_TYPE] = set()
+
+    @classmethod
+    async def async_create(
+        cls, hass: HomeAssistant, entry: ClickToCallConfigEntry
+    ) -> CallCoordinator:
+        """Build the entry's client and read its calls file."""
+        # A session of our own on Home Assistant's shared connector, carrying
+        # the trace that stops aiohttp from sending a request twice.
+        session = async_create_clientsession(
+            hass,
+            verify_ssl=entry.data.get(CONF_VERIFY_SSL, True),
+            trace_configs=[send_once_trace()],
+        )
+        client = PROVIDERS[entry.data[CONF_PROVIDER]].from_data(session, entry.data)
+        store = CallStore(hass, entry.entry_id)
+        loaded = await store.async_load()
+        return cls(hass, entry, client, store, loaded.records, loaded.sent)
+
+    async def async_dial(self, data: Mapping[str, Any]) -> CallRecord:
+        """Check, place and track one call; every attempt shows on the entities.
+
+        Raises ServiceValidationError for an attempt refused before anything
+        was sent, HomeAssistantError for one the provider refused or failed.
+        """
+        record = CallRecord(
+            call_id=ulid_now(),
+            provider=self.client.provider,
+            to=data[ATTR_TO],
+            from_=data.get(ATTR_FROM),
+            reference=data.get(ATTR_REFERENCE),
+            status=CallStatus.REJECTED,
+            created=dt_util.utcnow().timestamp(),
+            max_duration=data.get(ATTR_MAX_DURATION)
+            or self.entry.options.get(CONF_DEFAULT_MAX_DURATION),
+        )
+        try:
+            request = build_request(self, data, record)
+            self.client.validate(request)
+            self.guard.check_and_record(
+                record.to,
+                record.created,
+                self.entry.options.get(
+                    CONF_MAX_CALLS_PER_HOUR, DEFAULT_MAX_CALLS_PER_HOUR
+                ),
+                self.entry.options.get(CONF_REPEAT_INTERVAL, DEFAULT_REPEAT_INTERVAL),
+            )
+        except (DialRefused, NotSentError) as err:
+            self._refuse(record, err)
+        self._async_changed()  # the guard counted the call
+
+        if self.client.outcome is Outcome.SLOW_ANSWER:
+            # The answer is the outcome, which may take minutes: it comes later.
+            self._async_sent(record, DialResult())
+            async_await_answer(self, request)
+            return record
+        try:
+            result = await self.client.async_dial(request)
+        except NotSentError as err:
+            self._refuse(record, err)
+        except ProviderError as err:
+            record.error = err.message
+            self._async_sent(record, DialResult(err.status))
+            self.async_provider_failed(err)
+            raise provider_error(self.client.title, err) from err
+        except Exception as err:
+            LOGGER.exception(
+                "Unexpected error placing a call with %s", self.entry.title
+            )
+            record.error = UNEXPECTED
+            self._async_sent(record, DialResult(CallStatus.FAILED))
+            raise provider_error(
+                self.client.title, ProviderError(f"{type(err).__name__}")
+            ) from err
+        self._async_sent(record, result)
+        return record
+
+    def _refuse(self, record: CallRecord, err: DialRefused | NotSentError) -> NoReturn:
+        """Announce an attempt refused before anything was sent, and raise."""
+        error = (
+            err.as_service_error()
+            if isinstance(err, DialRefused)
+            else provider_error(self.client.title, err)
+        )
+        record.error = str(error)
+        self._current().tracker.async_announce_refusal(record)
+        raise error from err
+
+    @callback
+    def _async_sent(self, record: CallRecord, result: DialResult) -> None:
+        """Record a call sent to the provider, and follow it where polled."""
+        record.status = result.status
+        record.provider_call_id = result.provider_call_id
+        # A reload while the provider answered: the new coordinator keeps it.
+        coordinator = self._current()
+        coordinator.tracker.async_add(record)
+        if (
+            coordinator.client.outcome is Outcome.POLL
+            and not record.status.is_final
+            and not coordinator.tracker.closed
+        ):
+            async_poll(coordinator, record)
+
+    def _current(self) -> CallCoordinator:
+        entry = self.entry
+        return entry.runtime_data if entry.state is ConfigEntryState.LOADED else self
+
+    @callback
+    def async_apply(self, update: CallUpdate) -> CallRecord | None:
+        """Apply a status report from a callback, a poll or a slow answer."""
+        return self.tracker.async_apply(update)
+
+    @callback
+    def async_provider_failed(self, err: ProviderError) -> None:
+        """Ask for new credentials when the provider refused them."""
+        if isinstance(err, AuthenticationError):
+            self.entry.async_start_reauth(self.hass)
+
+    @callback
+    def async_resume(self) -> None:
+        """After a restart or reload, pick up the calls still open."""
+        for record in list(self.tracker):
+            if record.status.is_final:
+                continue
+            match self.client.outcome:
+                case Outcome.SLOW_ANSWER if record.status is CallStatus.INITIATED:
+                    # The connection that would have carried the answer is gone.
+                    self.async_apply(
+                        CallUpdate(
+                            CallStatus.FAILED, call_id=record.call_id, error=INTERRUPTED
+                        )
+                    )
+                case Outcome.POLL:
+                    async_poll(self, record)
+
+    @callback
+    def async_run(
+        self, call_id: str, job: Coroutine[Any, Any, None], name: str
+    ) -> asyncio.Task[None]:
+        """Run a follow-up of a call as the entry's background task.
+
+        Should it fail in a way nobody foresaw, the call ends `failed` rather
+        than staying open.
+        """
+
+        async def guarded() -> None:
+            try:
+                await job
+            except Exception:  # noqa: BLE001 - the net under a background task; logged
+                LOGGER.exception("Unexpected error following call %s", call_id)
+                self.async_apply(
+                    CallUpdate(CallStatus.FAILED, call_id=call_id, error=UNEXPECTED)
+                )
+
+        return self.entry.async_create_background_task(
+            self.hass, guarded(), f"{DOMAIN} {name} of {call_id}"
+        )
+
+    @callback
+    def async_schedule(self, delay: float, action: Callable[[], None]) -> CALLBACK_TYPE:
+        """Run `action` after `delay` seconds of Home Assistant's clock.
+
+        Returns a function that cancels it; unloading the entry cancels it too.
+        """
+
+        @callback
+        def fire(_now: Any) -> None:
+            self._timers.discard(cancel)
+            action()
+
+        cancel = async_call_later(self.hass, delay, fire)
+        self._timers.add(cancel)
+
+        def cancel_and_forget() -> None:
+            if cancel in self._timers:
+                self._timers.discard(cancel)
+                cancel()
+
+        return cancel_and_forget
+
+    @callback
+    def _async_changed(self) -> None:
+        self._store.async_schedule_save(self._stored)
+
+    def _stored(self) -> dict[str, Any]:
+        return stored(list(self.tracker), self.guard.sent)
+
+    async def async_shutdown(self) -> None:
+        """Stop following calls and write the calls file (on unload)."""
+        for cancel in list(self._timers):
+            cancel()
+        self._timers.clear()
+        self.tracker.async_close()
+        await self._store.async_save(self._stored())

@@ -1,0 +1,56 @@
+"""The forms of the config flow, built from each provider's typed config."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from .compat import vol
+from .providers import PROVIDERS
+from .providers.settings import Kind
+
+_SELECTORS: Final[dict[Kind, Any]] = {
+    Kind.TEXT: TextSelector(),
+    Kind.SECRET: TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+    Kind.PHONE: TextSelector(TextSelectorConfig(type=TextSelectorType.TEL)),
+    Kind.URL: TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
+    Kind.BOOLEAN: BooleanSelector(),
+}
+
+
+def whole_number(low: int, high: int, unit: str | None = None) -> Any:
+    """Return a number box that gives a whole number."""
+    config = NumberSelectorConfig(
+        min=low, max=high, step=1, mode=NumberSelectorMode.BOX
+    )
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return vol.All(NumberSelector(config), vol.Coerce(int))
+
+
+_SELECTORS[Kind.SECONDS] = whole_number(1, 86400, "s")
+
+
+def settings_schema(provider: str, *, only_secrets: bool = False) -> vol.Schema:
+    """Build the provider's form (or, for reauthentication, its secrets)."""
+    fields: dict[vol.Marker, Any] = {}
+    for setting in PROVIDERS[provider].config_class.settings():
+        if only_secrets and setting.kind is not Kind.SECRET:
+            continue
+        if setting.required:
+            marker: vol.Marker = vol.Required(setting.key)
+        elif setting.default is not None:
+            marker = vol.Optional(setting.key, default=setting.default)
+        else:
+            marker = vol.Optional(setting.key)
+        fields[marker] = _SELECTORS[setting.kind]
+    return vol.Schema(fields)

@@ -1,0 +1,132 @@
+"""The base of every provider client: plain async Python on an injected session.
+
+Nothing here imports Home Assistant, so the clients can be tested and reused
+on their own.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from .errors import ErrorKey, NotSentError
+from .http import HttpAnswer, async_request
+from .models import (
+    CallUpdate,
+    DialField,
+    DialRequest,
+    DialResult,
+    NumberFormat,
+    Outcome,
+    PolledCall,
+)
+from .settings import ProviderConfig
+from .text import is_ascii_digits
+
+
+class ProviderClient[ConfigT: ProviderConfig](ABC):
+    """A provider's click-to-call API.
+
+    What a provider is, declared once: its id and title, its settings (the
+    `config` class), how it writes numbers, which optional dial fields it
+    honours, where its A party comes from, and how outcomes come back.
+    """
+
+    provider: ClassVar[str]
+    title: ClassVar[str]
+    config_class: ClassVar[type[ProviderConfig]]
+    number_format: ClassVar[NumberFormat]
+    supported_fields: ClassVar[frozenset[DialField]]
+    outcome: ClassVar[Outcome] = Outcome.NONE
+    # The setting that holds the default A party, where there is one.
+    default_from: ClassVar[str | None] = None
+    # Whether the A party is a phone number (Ameyo's is an agent's user id).
+    from_is_number: ClassVar[bool] = True
+    # Whether bare digits (no "+", no spaces) are account ids, not numbers.
+    accepts_account_ids: ClassVar[bool] = False
+    # `extra` parameters that name a phone, read and written as numbers.
+    number_extras: ClassVar[frozenset[str]] = frozenset()
+    # Whether `async_check_credentials` can tell good credentials from bad.
+    can_check_credentials: ClassVar[bool] = True
+    # For Outcome.POLL: seconds between polls.
+    poll_interval: ClassVar[float] = 10.0
+    # For Outcome.SLOW_ANSWER: how long the answer may take, in seconds.
+    answer_deadline: ClassVar[float] = 0.0
+
+    def __init__(self, session: aiohttp.ClientSession, config: ConfigT) -> None:
+        """Keep the session and the account's settings."""
+        self._session = session
+        self.config = config
+        self._bad_setting = config.setting_with_control_characters()
+
+    @classmethod
+    def from_data(
+        cls, session: aiohttp.ClientSession, data: Mapping[str, Any]
+    ) -> ProviderClient[Any]:
+        """Build the client from an entry's data."""
+        return cls(session, cls.config_class.from_data(data))  # type: ignore[arg-type]
+
+    @classmethod
+    @abstractmethod
+    def account_of(cls, config: Any) -> str:
+        """Return what identifies the account at the provider."""
+
+    @abstractmethod
+    async def async_check_credentials(self) -> None:
+        """Check the credentials without placing a call.
+
+        Raises AuthenticationError, InvalidRequestError (a setting the
+        provider refuses) or ProviderUnavailableError.
+        """
+
+    @abstractmethod
+    async def async_dial(self, request: DialRequest) -> DialResult:
+        """Place a call; raise a ProviderError when it is not placed."""
+
+    @classmethod
+    def is_account_id(cls, text: str) -> bool:
+        """Return whether a party is an account id (bare ASCII digits), not a number."""
+        return cls.accepts_account_ids and is_ascii_digits(text)
+
+    def validate(self, request: DialRequest) -> None:
+        """Check the request and the settings before anything is sent.
+
+        Raises NotSentError. Providers with documented limits check them too.
+        """
+        if self._bad_setting is not None:
+            raise NotSentError(
+                "it holds a character that cannot be sent, such as a line break",
+                field=self._bad_setting,
+                translation_key=ErrorKey.INVALID_SETTING,
+            )
+
+    def parse_callback(self, content_type: str, body: bytes) -> CallUpdate | None:
+        """Read a callback in the provider's own format; None if it is not one.
+
+        Raises CallbackError for a callback in the provider's format that
+        says nothing usable.
+        """
+        return None
+
+    def poll_deadline(self, call: PolledCall) -> float:
+        """Return when polling a call stops at the latest (Outcome.POLL)."""
+        raise NotImplementedError
+
+    async def async_poll(self, call: PolledCall, now: float) -> CallUpdate | None:
+        """Ask the provider about a call; None when there is nothing new.
+
+        At or after the deadline the answer must be a final status.
+        """
+        raise NotImplementedError
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> HttpAnswer:
+        return await async_request(self._session, method, url, **kwargs)
+
+
+def account_at_host(user: object, api_url: str) -> str:
+    """Name an account on a customer's own server: user@host."""
+    return f"{user}@{urlsplit(api_url).hostname or api_url}"

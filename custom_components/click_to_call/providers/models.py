@@ -1,0 +1,112 @@
+"""What the provider clients and Home Assistant exchange: statuses, requests, updates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from typing import Any
+
+
+class CallStatus(StrEnum):
+    """One status vocabulary for all providers."""
+
+    INITIATED = "initiated"
+    CONNECTED = "connected"
+    COMPLETED = "completed"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        """Return True when the call can no longer change."""
+        return self not in (CallStatus.INITIATED, CallStatus.CONNECTED)
+
+    @property
+    def rank(self) -> int:
+        """Order statuses so that they only ever move forward."""
+        if self is CallStatus.INITIATED:
+            return 0
+        if self is CallStatus.CONNECTED:
+            return 1
+        return 2
+
+
+class NumberFormat(StrEnum):
+    """How a provider wants phone numbers written."""
+
+    E164 = "e164"  # +919876543210
+    DIGITS = "digits"  # 919876543210
+    NATIONAL = "national"  # 9876543210
+
+
+class DialField(StrEnum):
+    """Optional dial action fields, which a provider may or may not honour."""
+
+    FROM = "from"
+    CALLER_ID = "caller_id"
+    CAMPAIGN = "campaign"
+    MAX_DURATION = "max_duration"
+    RETRIES = "retries"
+    EXTRA = "extra"
+
+
+class Outcome(Enum):
+    """How a provider tells what became of a call after it accepted it."""
+
+    NONE = "none"  # it never does: the call stays initiated
+    WEBHOOK = "webhook"  # it posts status callbacks to the entry's webhook
+    POLL = "poll"  # it is asked, with `ProviderClient.async_poll`
+    SLOW_ANSWER = "slow_answer"  # the dial's answer comes once the call has ended
+
+
+@dataclass(frozen=True, slots=True)
+class DialRequest:
+    """One call to place, with numbers already in the provider's format."""
+
+    call_id: str
+    to: str
+    from_: str | None = None
+    caller_id: str | None = None
+    campaign: str | None = None
+    max_duration: int | None = None
+    retries: int | None = None
+    extra: Mapping[str, Any] | None = None
+    # The entry's webhook URL, for providers that are told where to report.
+    callback_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DialResult:
+    """What the provider said to a dial request it accepted."""
+
+    status: CallStatus = CallStatus.INITIATED
+    provider_call_id: str | None = None
+
+
+@dataclass(slots=True)
+class PolledCall:
+    """A placed call that a polling provider reports on; kept between polls."""
+
+    call_id: str
+    provider_call_id: str | None
+    placed_at: float
+    max_duration: int | None
+    # What the provider said last, and since when it has not changed.
+    last_report: Any = None
+    unchanged_since: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallUpdate:
+    """A status report about one call, from a dial, a callback or a poll."""
+
+    status: CallStatus
+    call_id: str | None = None
+    provider_call_id: str | None = None
+    duration: int | None = None
+    error: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
