@@ -38,8 +38,9 @@ DEFAULT_ACCOUNTS: dict[str, dict[str, str]] = {
     "spokn": {"username": "demo", "password": "demo-password", "enterprise": "true"},
 }
 
-# Provider id -> its module: PATH constant(s), API_PATH (what a user types as
-# the API URL's path, after the sandbox's base URL) and routes(sandbox).
+# Provider id -> its module: TITLE, API_PATH (what a user types as the API
+# URL's path, after the sandbox's base URL), REPORTS_TO_WEBHOOK (or REPORTING,
+# how its calls report back) and routes(sandbox).
 PROVIDERS = {
     "telspiel": telspiel,
     "telecmi": telecmi,
@@ -61,6 +62,6 @@ def create_app(sandbox: Sandbox | None = None) -> web.Application:
     for name, provider in PROVIDERS.items():
         sandbox.api_paths[name] = provider.API_PATH
         app.add_routes(provider.routes(sandbox))
-    app.add_routes(control.routes(sandbox))
+    app.add_routes(control.routes(sandbox, PROVIDERS))
     app.on_cleanup.append(sandbox.close)
     return app

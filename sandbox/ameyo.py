@@ -1,4 +1,4 @@
-"""Ameyo's clickToDialWithToken API, as ameyo.txt documents it.
+"""Ameyo's clickToDialWithToken API, as its document describes it.
 
 Ameyo answers only once the call has played out: the answer is one of the
 document's samples, chosen by the agent and campaign sent and, when both are
@@ -17,6 +17,10 @@ from aiohttp import web
 from . import samples
 from .core import Sandbox
 
+TITLE = "Ameyo"
+REPORTS_TO_WEBHOOK = False
+# How calls report back, shown on the sandbox page.
+REPORTING = "Answers each dial when the call ends, with the outcome set below."
 # The integration's API URL for the sandbox is the base URL + API_PATH; it
 # appends "/ameyowebaccess/command?command=clickToDialWithToken".
 API_PATH = "/ameyo"

@@ -6,8 +6,10 @@ call's status back to Home Assistant, and the settings of simulated calls.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 import math
+from types import ModuleType
 
 from aiohttp import web
 
@@ -18,14 +20,6 @@ STATUSES = ("connected", "completed", "busy", "no_answer", "cancelled", "failed"
 ENDINGS = ("completed", "busy", "no_answer", "cancelled", "failed")
 # The longest Ameyo delay the settings form accepts, in seconds.
 MAX_AMEYO_DELAY = 600.0
-# Providers whose calls report through the generic JSON webhook.
-WEBHOOK_PROVIDERS = ("telspiel", "telecmi")
-# How the other providers report their calls, instead of a webhook.
-REPORTING = {
-    "ameyo": "Answers each dial when the call ends, with the outcome set below.",
-    "voice_panel": "Home Assistant polls report-click2call.php.",
-    "spokn": "Posts each leg to the callback url sent with the call.",
-}
 
 
 def _options(values: tuple[str, ...], selected: str) -> str:
@@ -35,9 +29,9 @@ def _options(values: tuple[str, ...], selected: str) -> str:
     )
 
 
-def _reporting(sandbox: Sandbox, name: str) -> str:
-    if name not in WEBHOOK_PROVIDERS:
-        return escape(REPORTING.get(name, ""))
+def _reporting(sandbox: Sandbox, name: str, provider: ModuleType) -> str:
+    if not provider.REPORTS_TO_WEBHOOK:
+        return escape(provider.REPORTING)
     return (
         f"<form method=post action=/sandbox/webhook>"
         f"<input type=hidden name=provider value={escape(name)}>"
@@ -47,8 +41,8 @@ def _reporting(sandbox: Sandbox, name: str) -> str:
     )
 
 
-def _buttons(call: SimulatedCall) -> str:
-    if call.provider not in WEBHOOK_PROVIDERS:
+def _buttons(call: SimulatedCall, providers: Mapping[str, ModuleType]) -> str:
+    if not providers[call.provider].REPORTS_TO_WEBHOOK:
         return ""
     return "".join(
         f"<form method=post action=/sandbox/report style=display:inline>"
@@ -64,17 +58,25 @@ def _seconds(progress: tuple[float, float] | None) -> tuple[str, str]:
     return f"after {progress[0]:g} s", f"after {progress[1]:g} s"
 
 
-def _page(sandbox: Sandbox, base: str) -> str:
+def _credentials(account: Mapping[str, str]) -> str:
+    return "<br>".join(
+        f"{escape(key)}: <code>{escape(value)}</code>" for key, value in account.items()
+    )
+
+
+def _page(sandbox: Sandbox, base: str, providers: Mapping[str, ModuleType]) -> str:
     accounts = "".join(
-        f"<tr><td>{escape(name)}</td><td><code>{escape(str(account))}</code></td>"
-        f"<td><code>{escape(base)}{escape(sandbox.api_paths.get(name, ''))}</code></td>"
-        f"<td>{_reporting(sandbox, name)}</td></tr>"
-        for name, account in sandbox.accounts.items()
+        f"<tr><td>{escape(provider.TITLE)}</td>"
+        f"<td>{_credentials(sandbox.accounts[name])}</td>"
+        f"<td><code>{escape(base)}{escape(provider.API_PATH)}</code></td>"
+        f"<td>{_reporting(sandbox, name, provider)}</td></tr>"
+        for name, provider in providers.items()
     )
     calls = "".join(
-        f"<tr><td>{escape(call.provider)}</td><td><code>{escape(call.call_id)}</code></td>"
+        f"<tr><td>{escape(providers[call.provider].TITLE)}</td>"
+        f"<td><code>{escape(call.call_id)}</code></td>"
         f"<td>{escape(call.to)}</td><td>{escape(', '.join(call.reported))}</td>"
-        f"<td>{_buttons(call)}</td></tr>"
+        f"<td>{_buttons(call, providers)}</td></tr>"
         for call in reversed(sandbox.calls.values())
     )
     endings = _options(ENDINGS, sandbox.ending)
@@ -89,8 +91,8 @@ end of the config flow to have calls report their status.</p>
 <table><tr><th>Provider</th><th>Credentials</th><th>API URL</th><th>Status webhook</th></tr>
 {accounts}</table>
 <h2>Simulated progress</h2><form method=post action=/sandbox/settings>
-<p>Calls end <select name=ending>{endings}</select>: telSpiel and TeleCMI calls
-with a webhook report <i>connected</i> {escape(connect)}, then the ending
+<p>Calls end <select name=ending>{endings}</select>: calls of providers
+with a status webhook report <i>connected</i> {escape(connect)}, then the ending
 {escape(end)}; Spokn posts its legs on the same timing; voice panel reports show
 the call connected {escape(panel_connect)} and ended {escape(panel_end)}.</p>
 <p>Ameyo answers a dial after <input name=ameyo_delay size=5
@@ -100,19 +102,21 @@ value='{sandbox.ameyo_delay:g}'> s with <select name=ameyo_outcome>{outcomes}</s
 <th>Report a status</th></tr>{calls}</table></body></html>"""
 
 
-def routes(sandbox: Sandbox) -> list[web.RouteDef]:
-    """Return the control routes."""
+def routes(sandbox: Sandbox, providers: Mapping[str, ModuleType]) -> list[web.RouteDef]:
+    """Return the control routes, for the sandbox's provider modules."""
 
     async def index(request: web.Request) -> web.Response:
         base = f"{request.scheme}://{request.host}"
-        return web.Response(text=_page(sandbox, base), content_type="text/html")
+        return web.Response(
+            text=_page(sandbox, base, providers), content_type="text/html"
+        )
 
     async def set_webhook(request: web.Request) -> web.Response:
         form = await request.post()
         provider, url = str(form.get("provider", "")), str(form.get("url", "")).strip()
-        if provider not in sandbox.accounts:
+        if provider not in providers:
             raise web.HTTPBadRequest(text="unknown provider")
-        if provider not in WEBHOOK_PROVIDERS:
+        if not providers[provider].REPORTS_TO_WEBHOOK:
             raise web.HTTPBadRequest(text=f"{provider} does not use a status webhook")
         if url:
             sandbox.webhooks[provider] = url

@@ -51,7 +51,7 @@ TELECMI_SUCCESS: Final = (
     '"request_id": "s96C6XK1BUHX0oVZfOo5NhoJfZZJd0y1nmrNN6dhdkW"}'
 )
 
-# ameyo.txt. Several are not valid JSON (raw newlines inside strings, \< escapes,
+# Ameyo's document. Several are not valid JSON (raw newlines inside strings, \< escapes,
 # unbalanced quotes): that is how the document prints them, and how they are served.
 AMEYO_REQUEST: Final = r"""{
   "userId": "<User_Id_of_Agent>",
@@ -138,10 +138,10 @@ AMEYO_CONNECTED: Final = r"""{
 }
 """
 
-# voicepanel.txt: the report answer's sample line.
+# The voice panel's document: the report answer's sample line.
 VOICE_PANEL_REPORT: Final = "1231,23,45,12"
 
-# spokn.txt
+# Spokn's document
 SPOKN_SUCCESS: Final = """<?xml version="1.0"?>
 <spokn xmlns="http://api.spokn.com/api/c2c.xsd">
   <c2c version="1.0">

@@ -1,4 +1,4 @@
-"""Spokn's Click to Call API, as spokn.txt documents it.
+"""Spokn's Click to Call API, as its document describes it.
 
 A request answers at once with an XML return code; the call's two legs are
 then reported to the request's callback `url`, form-encoded, as the document's
@@ -20,6 +20,10 @@ from aiohttp import BasicAuth, web
 from . import samples
 from .core import Sandbox
 
+TITLE = "Spokn"
+REPORTS_TO_WEBHOOK = False
+# How calls report back, shown on the sandbox page.
+REPORTING = "Posts each leg to the callback url sent with the call."
 PATH = "/spokn/c2c/1.0/call"
 # The integration's API URL for the sandbox is the base URL + API_PATH.
 API_PATH = PATH

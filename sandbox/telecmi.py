@@ -1,4 +1,4 @@
-"""TeleCMI's click-to-call API, as telecmi.txt documents it."""
+"""TeleCMI's click-to-call API, as its document describes it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from aiohttp import web
 
 from .core import Sandbox, json_object
 
+TITLE = "TeleCMI"
+# Calls report through the generic JSON webhook, at the URL pasted on the page.
+REPORTS_TO_WEBHOOK = True
 PATH = "/telecmi/v2/webrtc/click2call"
 # The value a user types as API URL path.
 API_PATH = PATH

@@ -1,4 +1,4 @@
-"""telSpiel's click-to-call API, as telspiel.txt documents it."""
+"""telSpiel's click-to-call API, as its document describes it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ from aiohttp import web
 from . import samples
 from .core import Sandbox, json_object
 
+TITLE = "telSpiel"
+REPORTS_TO_WEBHOOK = False
+# How calls report back, shown on the sandbox page.
+REPORTING = "None: telSpiel has no status callback, so its calls stay initiated."
 PATH = "/telspiel/api/click-to-call"
 # The value a user types as API URL path.
 API_PATH = PATH

@@ -1,4 +1,4 @@
-"""The voice panel's Click 2 Call API, as voicepanel.txt documents it.
+"""The voice panel's Click 2 Call API, as its document describes it.
 
 A dial answers the panel's numeric call id; the caller then polls the report
 API, which answers "Unique_ID, Duration of Number 1,Duration of Number 2,
@@ -17,6 +17,10 @@ from aiohttp import web
 
 from .core import Sandbox
 
+TITLE = "Voice panel"
+REPORTS_TO_WEBHOOK = False
+# How calls report back, shown on the sandbox page.
+REPORTING = "Home Assistant polls report-click2call.php."
 # The integration's API URL for the sandbox is the base URL + API_PATH.
 API_PATH = "/voicepanel"
 DIAL_PATH = "/voicepanel/api/voice/click2call.php"

@@ -36,7 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# Before the harness: it puts its own custom_components first (see DESIGN.md).
+# Before the harness: it puts its own custom_components first (see tests/conftest.py).
 from aiohttp import ClientSession  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
 from homeassistant import loader  # noqa: E402
@@ -59,7 +59,7 @@ from custom_components.click_to_call.const import (  # noqa: E402
     DOMAIN,
     EVENT_CALL_UPDATED,
 )
-from custom_components.click_to_call.providers.base import (  # noqa: E402
+from custom_components.click_to_call.providers.models import (  # noqa: E402
     CallStatus,
     CallUpdate,
 )
@@ -539,7 +539,8 @@ async def profile_dials() -> None:
             for _ in range(1000):
                 await dial()
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats.print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 30)
 
 
 async def main(quick: bool) -> None:

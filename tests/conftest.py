@@ -19,7 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 # Imported before the `hass` fixture puts its own custom_components first on
-# sys.path (see DESIGN.md), so Home Assistant finds this integration.
+# sys.path, so Home Assistant finds this integration.
 import custom_components.click_to_call  # noqa: F401
 from custom_components.click_to_call.const import CONF_PROVIDER, CONF_WEBHOOK_ID, DOMAIN
 from sandbox import DEFAULT_ACCOUNTS, Sandbox, create_app

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.helpers.aiohttp_client import async_create_clientsession
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
@@ -42,8 +42,13 @@ from .outcome import async_await_answer, async_poll
 from .providers import PROVIDERS
 from .providers.client import ProviderClient
 from .providers.errors import AuthenticationError, NotSentError, ProviderError
-from .providers.http import send_once_trace
-from .providers.models import CallStatus, CallUpdate, DialResult, Outcome
+from .providers.models import (
+    CallStatus,
+    CallUpdate,
+    DialRequest,
+    DialResult,
+    Outcome,
+)
 from .services import build_request
 from .storage import CallStore, stored
 
@@ -85,12 +90,8 @@ class CallCoordinator:
         cls, hass: HomeAssistant, entry: ClickToCallConfigEntry
     ) -> CallCoordinator:
         """Build the entry's client and read its calls file."""
-        # A session of our own on Home Assistant's shared connector, carrying
-        # the trace that stops aiohttp from sending a request twice.
-        session = async_create_clientsession(
-            hass,
-            verify_ssl=entry.data.get(CONF_VERIFY_SSL, True),
-            trace_configs=[send_once_trace()],
+        session = async_get_clientsession(
+            hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, True)
         )
         client = PROVIDERS[entry.data[CONF_PROVIDER]].from_data(session, entry.data)
         store = CallStore(hass, entry.entry_id)
@@ -131,8 +132,7 @@ class CallCoordinator:
 
         if self.client.outcome is Outcome.SLOW_ANSWER:
             # The answer is the outcome, which may take minutes: it comes later.
-            self._async_sent(record, DialResult())
-            async_await_answer(self, request)
+            self._async_sent(record, DialResult(), request)
             return record
         try:
             result = await self.client.async_dial(request)
@@ -167,19 +167,45 @@ class CallCoordinator:
         raise error from err
 
     @callback
-    def _async_sent(self, record: CallRecord, result: DialResult) -> None:
-        """Record a call sent to the provider, and follow it where polled."""
+    def _async_sent(
+        self,
+        record: CallRecord,
+        result: DialResult,
+        request: DialRequest | None = None,
+    ) -> None:
+        """Record a call sent to the provider, and follow what becomes of it."""
         record.status = result.status
         record.provider_call_id = result.provider_call_id
         # A reload while the provider answered: the new coordinator keeps it.
         coordinator = self._current()
         coordinator.tracker.async_add(record)
-        if (
-            coordinator.client.outcome is Outcome.POLL
-            and not record.status.is_final
-            and not coordinator.tracker.closed
-        ):
-            async_poll(coordinator, record)
+        if not coordinator.tracker.closed:
+            coordinator._async_follow(record, request)
+
+    @callback
+    def _async_follow(
+        self, record: CallRecord, request: DialRequest | None = None
+    ) -> None:
+        """Follow an open call: after its dial, or after a restart (no request).
+
+        The one place that matches how a provider tells outcomes.
+        """
+        if record.status.is_final:
+            return
+        match self.client.outcome:
+            case Outcome.SLOW_ANSWER if request is not None:
+                async_await_answer(self, request)
+            case Outcome.SLOW_ANSWER if record.status is CallStatus.INITIATED:
+                # The connection that would have carried the answer is gone.
+                self.async_apply(
+                    CallUpdate(
+                        CallStatus.FAILED, call_id=record.call_id, error=INTERRUPTED
+                    )
+                )
+            case Outcome.POLL:
+                async_poll(self, record)
+            case _:
+                pass  # Callbacks come by themselves; some providers tell nothing.
 
     def _current(self) -> CallCoordinator:
         entry = self.entry
@@ -200,18 +226,7 @@ class CallCoordinator:
     def async_resume(self) -> None:
         """After a restart or reload, pick up the calls still open."""
         for record in list(self.tracker):
-            if record.status.is_final:
-                continue
-            match self.client.outcome:
-                case Outcome.SLOW_ANSWER if record.status is CallStatus.INITIATED:
-                    # The connection that would have carried the answer is gone.
-                    self.async_apply(
-                        CallUpdate(
-                            CallStatus.FAILED, call_id=record.call_id, error=INTERRUPTED
-                        )
-                    )
-                case Outcome.POLL:
-                    async_poll(self, record)
+            self._async_follow(record)
 
     @callback
     def async_run(

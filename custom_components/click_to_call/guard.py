@@ -35,14 +35,18 @@ class CallGuard:
         self, number: str, now: float, max_per_hour: int, repeat_interval: int
     ) -> None:
         """Refuse a call over a limit, else count it; a limit of 0 is off."""
-        # Both limits look back an hour at most (the options cap the interval).
-        while self._sent and self._sent[0][0] <= now - HOUR:
+        # What each limit looks back over (the options cap the interval at an
+        # hour); with both off, nothing needs counting.
+        window = HOUR if max_per_hour else repeat_interval
+        while self._sent and self._sent[0][0] <= now - window:
             self._forget_oldest()
         if max_per_hour and len(self._sent) >= max_per_hour:
             raise DialRefused(Refusal.CALL_GUARD_HOURLY, limit=str(max_per_hour))
         last = self._last_by_number.get(number)
         if repeat_interval and last is not None and now - last < repeat_interval:
             raise DialRefused(Refusal.CALL_GUARD_REPEAT, limit=str(repeat_interval))
+        if not window:
+            return
         self._sent.append((now, number))
         self._last_by_number[number] = now
         # More than the highest hourly limit is never needed to judge one.

@@ -12,10 +12,8 @@ from custom_components.click_to_call.providers import http
 
 @pytest.fixture
 async def session() -> AsyncGenerator[aiohttp.ClientSession]:
-    """A plain aiohttp session with the send-once trace, as Home Assistant injects."""
-    async with aiohttp.ClientSession(
-        trace_configs=[http.send_once_trace()]
-    ) as client_session:
+    """A plain aiohttp session, as Home Assistant injects its shared one."""
+    async with aiohttp.ClientSession() as client_session:
         yield client_session
 
 

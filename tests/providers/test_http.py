@@ -86,13 +86,20 @@ async def dropping_server(socket_enabled: None) -> Any:
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "OPTIONS", "POST"])
 @pytest.mark.parametrize("connection", ["new", "reused"])
+@pytest.mark.parametrize("traced", [False, True])
 async def test_a_request_is_sent_once_when_its_connection_drops(
     session: aiohttp.ClientSession,
     dropping_server: Any,
     method: str,
     connection: str,
+    traced: bool,
 ) -> None:
-    """aiohttp resends idempotent methods on a failed connection; not here."""
+    """aiohttp resends idempotent methods on a failed connection; not here.
+
+    Whether the caller's session carries the send-once trace or not.
+    """
+    if traced:
+        session = aiohttp.ClientSession(trace_configs=[http.send_once_trace()])
     server, received = dropping_server
     if connection == "reused":
         await async_request(session, method, str(server.make_url("/ok")))
@@ -102,6 +109,8 @@ async def test_a_request_is_sent_once_when_its_connection_drops(
 
     assert received == [method]
     assert caught.value.translation_key is ErrorKey.CONNECTION_LOST
+    if traced:
+        await session.close()
 
 
 async def test_no_retry_after_a_timeout(

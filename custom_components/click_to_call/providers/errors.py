@@ -67,6 +67,7 @@ class ProviderError(Exception):
         status: CallStatus | None = None,
     ) -> None:
         """Keep the message, and where known the field at fault and the key."""
+        message = message or "the provider gave no details"
         super().__init__(message)
         self.message = message
         self.field = field

@@ -4,8 +4,9 @@ A request that places a call may ring a real phone, so nothing here ever
 sends a request twice once it may have left this machine:
 
 - aiohttp itself resends an idempotent request (GET, PUT, ...) when its
-  connection fails; `send_once_trace` stops that second attempt before it
-  connects. Sessions that provider clients use must carry it.
+  connection fails. Such requests go through a session that carries
+  `send_once_trace`, which stops that second attempt before it connects:
+  the caller's, or one made for the request on the caller's connection pool.
 - Only a failure to connect is retried here: then nothing was sent.
 - Redirects are not followed (they would send the request again).
 
@@ -43,6 +44,8 @@ EXCERPT_CHARS: Final = 200
 # Encodings this module inflates itself, within the bound.
 _ZLIB_WINDOW: Final = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS}
 _ACCEPT: Final = {"Accept-Encoding": "gzip, deflate"}
+# The methods aiohttp never sends twice by itself; every other one it may.
+_NEVER_RESENT: Final = frozenset({"POST", "PATCH"})
 
 
 class _SecondAttemptError(Exception):
@@ -59,13 +62,17 @@ async def _refuse_a_second_connection(
     context.connected = True
 
 
+class _SendOnceTrace(aiohttp.TraceConfig):
+    """The trace of `send_once_trace`, known by its class."""
+
+
 def send_once_trace() -> aiohttp.TraceConfig:
     """Return a trace that lets each request take one connection, once.
 
     aiohttp asks for a connection (new or pooled) once per attempt; a second
     attempt for the same request is refused before anything is sent.
     """
-    trace = aiohttp.TraceConfig()
+    trace = _SendOnceTrace()
     # (Typed loosely: aiohttp's signal annotations differ between releases.)
     signals: tuple[Any, ...] = (
         trace.on_connection_create_start,
@@ -122,6 +129,29 @@ async def async_request(
     **kwargs: Any,
 ) -> HttpAnswer:
     """Send one request and read its answer; raise a ProviderError on failure."""
+    if method.upper() in _NEVER_RESENT or any(
+        isinstance(trace, _SendOnceTrace) for trace in session.trace_configs
+    ):
+        return await _async_send(session, method, url, client_timeout, headers, kwargs)
+    # A session of its own on the same connections, carrying the trace: made
+    # per request (a few tens of microseconds), so callers need not know.
+    async with aiohttp.ClientSession(
+        connector=session.connector,
+        connector_owner=False,
+        headers=session.headers,
+        trace_configs=[send_once_trace()],
+    ) as once:
+        return await _async_send(once, method, url, client_timeout, headers, kwargs)
+
+
+async def _async_send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    client_timeout: aiohttp.ClientTimeout | None,
+    headers: dict[str, str] | None,
+    kwargs: dict[str, Any],
+) -> HttpAnswer:
     for attempt in range(1, CONNECT_ATTEMPTS + 1):
         try:
             async with session.request(

@@ -114,7 +114,7 @@ class VoicePanelClient(ProviderClient[VoicePanelConfig]):
         """Read the report; judge the call once its durations settle."""
         final = now >= self.poll_deadline(call)
         try:
-            report = _read_report(
+            report = read_report(
                 await self._get(REPORT_PATH, uniqueid=call.call_id), call
             )
         except AuthenticationError:
@@ -181,7 +181,7 @@ def judge(call: PolledCall, now: float, final: bool) -> CallUpdate | None:
     )
 
 
-def _read_report(answer: HttpAnswer, call: PolledCall) -> Report | None:
+def read_report(answer: HttpAnswer, call: PolledCall) -> Report | None:
     """Find the call's line: `id, duration 1, duration 2, credit used`."""
     if answer.server_error:
         raise ProviderUnavailableError(f"the panel answered HTTP {answer.status}")

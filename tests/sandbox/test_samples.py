@@ -9,7 +9,7 @@ import pytest
 
 from sandbox import samples
 
-DOCUMENTS = Path(__file__).parent.parent.parent / "shared" / "providers"
+DOCUMENTS = Path(__file__).parents[3] / "shared" / "providers"
 # A fenced block's content: the lines between its ``` lines, newlines included.
 FENCED = re.compile(r"^```\n(.*?)^```", re.DOTALL | re.MULTILINE)
 

@@ -1,0 +1,101 @@
+"""The sandbox's page and its settings."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from sandbox.control import STATUSES
+from tests.conftest import SandboxServer
+
+
+def test_api_paths(sandbox: SandboxServer) -> None:
+    assert sandbox.sandbox.api_paths == {
+        "telspiel": "/telspiel/api/click-to-call",
+        "telecmi": "/telecmi/v2/webrtc/click2call",
+        "ameyo": "/ameyo",
+        "voice_panel": "/voicepanel",
+        "spokn": "/spokn/c2c/1.0/call",
+    }
+
+
+async def test_page_shows_the_new_accounts(
+    sandbox: SandboxServer, session: aiohttp.ClientSession
+) -> None:
+    async with session.get(sandbox.url("/")) as answer:
+        page = await answer.text()
+    for secret in ("demo-hash-key", "demo-policy", "demo-uid", "demo-password"):
+        assert secret in page
+    for path in ("/ameyo", "/voicepanel", "/spokn/c2c/1.0/call"):
+        assert f"<code>{sandbox.url(path)}</code>" in page
+    # Credentials as a person reads them, not as a Python dict.
+    assert "hash_key: <code>demo-hash-key</code>" in page
+    assert "{'" not in page
+    # Only TeleCMI posts the generic webhook; telSpiel has no callback at all.
+    assert page.count("action=/sandbox/webhook") == 1
+    assert "telSpiel has no status callback" in page
+    assert "Posts each leg to the callback url" in page
+    assert "<option selected>connected</option>" in page
+    assert "name=ameyo_delay size=5\nvalue='5'" in page
+    assert "<i>connected</i> never" in page  # the fixture's progress is None
+    assert "connected after 3 s and ended after 8 s" in page
+
+
+async def test_page_lists_calls_with_buttons_only_for_webhook_providers(
+    sandbox: SandboxServer, session: aiohttp.ClientSession
+) -> None:
+    sandbox.sandbox.place("telecmi", "t-1", "98765", None)
+    sandbox.sandbox.place("spokn", "s<1>", "<b>+1</b>", "+2")
+    async with session.get(sandbox.url("/")) as answer:
+        page = await answer.text()
+    assert page.count("action=/sandbox/report") == len(STATUSES)
+    assert "value=t-1>" in page
+    assert "s&lt;1&gt;" in page
+    assert "&lt;b&gt;+1&lt;/b&gt;" in page
+    assert "<b>" not in page
+
+
+async def test_page_refuses_webhooks_for_other_providers(
+    sandbox: SandboxServer, session: aiohttp.ClientSession
+) -> None:
+    for provider in ("telspiel", "ameyo", "voice_panel", "spokn"):
+        async with session.post(
+            sandbox.url("/sandbox/webhook"), data={"provider": provider, "url": "x"}
+        ) as answer:
+            assert answer.status == 400
+            assert "does not use a status webhook" in await answer.text()
+    assert sandbox.sandbox.webhooks == {}
+
+
+@pytest.mark.parametrize(
+    ("form", "outcome", "delay"),
+    [
+        (
+            {"ameyo_outcome": "agent_no_answer", "ameyo_delay": "0.5"},
+            "agent_no_answer",
+            0.5,
+        ),
+        ({"ameyo_outcome": "on_break", "ameyo_delay": "0"}, "on_break", 0.0),
+        ({"ameyo_outcome": "exploded", "ameyo_delay": "abc"}, "connected", 5.0),
+        ({"ameyo_delay": "-1"}, "connected", 5.0),
+        ({"ameyo_delay": "nan"}, "connected", 5.0),
+        ({"ameyo_delay": "inf"}, "connected", 5.0),
+        ({"ameyo_delay": "601"}, "connected", 5.0),
+        ({"ending": "busy"}, "connected", 5.0),
+    ],
+)
+async def test_page_settings(
+    sandbox: SandboxServer,
+    session: aiohttp.ClientSession,
+    form: dict[str, str],
+    outcome: str,
+    delay: float,
+) -> None:
+    async with session.post(sandbox.url("/sandbox/settings"), data=form) as answer:
+        assert answer.status == 200  # followed the redirect back to the page
+        page = await answer.text()
+    assert sandbox.sandbox.ameyo_outcome == outcome
+    assert sandbox.sandbox.ameyo_delay == delay
+    assert sandbox.sandbox.ending == form.get("ending", "completed")
+    assert f"<option selected>{outcome}</option>" in page
+    assert f"value='{delay:g}'" in page
