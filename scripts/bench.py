@@ -539,7 +539,9 @@ async def profile_dials() -> None:
             for _ in range(1000):
                 await dial()
             profiler.disable()
-            stats = pstats.Stats(profiler).sort_stats("cumulative")
+            stats = pstats.Stats(profiler).sort_stats(
+                os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+            )
             stats.print_stats(os.environ.get("BENCH_PROFILE_FILTER", ""), 30)
 
 

@@ -16,6 +16,9 @@ class ClickToCallEntity(Entity):
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    # Ids that differ for every call: worthless in the history, and each new
+    # set of attributes is a new row in the recorder's database.
+    _unrecorded_attributes = frozenset({"call_id", "provider_call_id"})
 
     def __init__(self, entry: ClickToCallConfigEntry, key: str) -> None:
         """Attach the entity to the entry's device and tracker."""

@@ -221,7 +221,12 @@ async def _read(response: aiohttp.ClientResponse) -> HttpAnswer:
             "set the API URL to that address",
             translation_key=ErrorKey.REDIRECTED,
         )
-    raw = await read_bounded(response.content, MAX_ANSWER_BYTES)
+    if response.content_length is not None and (
+        response.content_length <= MAX_ANSWER_BYTES
+    ):
+        raw: bytes | None = await response.read()  # the usual case: read in one go
+    else:
+        raw = await read_bounded(response.content, MAX_ANSWER_BYTES)
     body = None if raw is None else _inflate(raw, response.headers)
     if body is None:
         raise UnexpectedAnswerError(
@@ -246,7 +251,9 @@ async def read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes | None
 
 def _inflate(raw: bytes, headers: Any) -> bytes | None:
     """Undo the answer's content encoding within the bound; None past it."""
-    encoding = headers.get("Content-Encoding", "identity").strip().lower()
+    if "Content-Encoding" not in headers:
+        return raw
+    encoding = headers["Content-Encoding"].strip().lower()
     if encoding in ("", "identity"):
         return raw
     if encoding == "deflate":  # zlib data, or raw deflate from some servers
