@@ -39,7 +39,7 @@ from custom_components.click_to_call.const import (
     DOMAIN,
     EVENT_CALL_UPDATED,
 )
-from custom_components.click_to_call.providers import ameyo
+from custom_components.click_to_call.providers import ameyo, telspiel
 from sandbox import Canned, samples, voice_panel as sandbox_voice_panel
 from tests.conftest import (
     EntryFactory,
@@ -782,3 +782,29 @@ async def test_calls_and_the_guard_survive_a_restart_on_disk(
     with pytest.raises(ServiceValidationError):
         await dial(hass)
     assert len(sandbox.sandbox.received("telspiel")) == 3
+
+
+async def test_an_unforeseen_error_in_a_dial_is_recorded_and_translated(
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug in a parser: the call was sent, so it is recorded `failed`."""
+
+    def broken(answer: object, **_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(telspiel, "parse_answer", broken)
+    await setup_entry(telspiel_data(sandbox))
+
+    with pytest.raises(HomeAssistantError) as raised:
+        await dial(hass)
+
+    assert raised.value.translation_key == "provider_unexpected_answer"
+    assert "RuntimeError" in str(raised.value)
+    state = status_of(hass, "sensor.telspiel_test_last_call_status")
+    assert state.state == "failed"
+    assert "unexpected error" in state.attributes["error"]
+    assert "a bug" in caplog.text

@@ -115,6 +115,21 @@ class CallCoordinator:
             max_duration=data.get(ATTR_MAX_DURATION)
             or self.entry.options.get(CONF_DEFAULT_MAX_DURATION),
         )
+        request = self._checked_request(data, record)
+        if self.client.outcome is Outcome.SLOW_ANSWER:
+            # The answer is the outcome, which may take minutes: it comes later.
+            self._async_sent(record, DialResult(), request)
+        else:
+            self._async_sent(record, await self._async_send(record, request))
+        return record
+
+    def _checked_request(
+        self, data: Mapping[str, Any], record: CallRecord
+    ) -> DialRequest:
+        """Build the request and pass it by the provider's limits and the guard.
+
+        Refuses (raises) before anything is sent; the guard counts the call.
+        """
         try:
             request = build_request(self, data, record)
             self.client.validate(request)
@@ -128,32 +143,32 @@ class CallCoordinator:
             )
         except (DialRefused, NotSentError) as err:
             self._refuse(record, err)
-        self._async_changed()  # the guard counted the call
+        self._async_changed()
+        return request
 
-        if self.client.outcome is Outcome.SLOW_ANSWER:
-            # The answer is the outcome, which may take minutes: it comes later.
-            self._async_sent(record, DialResult(), request)
-            return record
+    async def _async_send(self, record: CallRecord, request: DialRequest) -> DialResult:
+        """Send the dial; a call the provider failed is recorded, then raised."""
         try:
-            result = await self.client.async_dial(request)
+            return await self.client.async_dial(request)
         except NotSentError as err:
             self._refuse(record, err)
         except ProviderError as err:
-            record.error = err.message
-            self._async_sent(record, DialResult(err.status))
-            self.async_provider_failed(err)
+            self._async_failed(record, err, err.message)
             raise provider_error(self.client.title, err) from err
         except Exception as err:
             LOGGER.exception(
                 "Unexpected error placing a call with %s", self.entry.title
             )
-            record.error = UNEXPECTED
-            self._async_sent(record, DialResult(CallStatus.FAILED))
-            raise provider_error(
-                self.client.title, ProviderError(f"{type(err).__name__}")
-            ) from err
-        self._async_sent(record, result)
-        return record
+            failure = ProviderError(type(err).__name__)
+            self._async_failed(record, failure, UNEXPECTED)
+            raise provider_error(self.client.title, failure) from err
+
+    @callback
+    def _async_failed(self, record: CallRecord, err: ProviderError, error: str) -> None:
+        """Record a call sent that the provider refused or failed."""
+        record.error = error
+        self._async_sent(record, DialResult(err.status))
+        self.async_provider_failed(err)
 
     def _refuse(self, record: CallRecord, err: DialRefused | NotSentError) -> NoReturn:
         """Announce an attempt refused before anything was sent, and raise."""

@@ -42,12 +42,30 @@ from .webhook import async_webhook_url
 if TYPE_CHECKING:
     from .coordinator import CallCoordinator, ClickToCallConfigEntry
 
-# Text from the action is made safe as it enters (a lone surrogate would make
-# the state unserialisable).
-_TEXT = vol.All(cv.string, safe_text, vol.Strip, vol.Length(min=1, max=128))
+
+def _text(longest: int, *, strip: bool = True, shortest: int = 1) -> Any:
+    """Return a validator of text from the action, made safe as it enters.
+
+    A lone surrogate would make the state unserialisable. One function rather
+    than a chain of validators: it runs on every dial.
+    """
+
+    def validate(value: Any) -> str:
+        text = safe_text(cv.string(value))
+        if strip:
+            text = text.strip()
+        if not shortest <= len(text) <= longest:
+            raise vol.Invalid(f"length must be {shortest} to {longest} characters")
+        return text
+
+    return validate
+
+
+_TEXT = _text(128)
 _EXTRA_VALUE = vol.Any(
-    vol.All(str, safe_text, vol.Length(max=256)), int, float, bool, None
+    vol.All(str, _text(256, strip=False, shortest=0)), int, float, bool, None
 )
+_DIAL_FIELDS = frozenset(DialField)
 DIAL_SCHEMA = vol.Schema(
     {
         vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
@@ -59,9 +77,7 @@ DIAL_SCHEMA = vol.Schema(
             vol.Coerce(int), vol.Range(min=1, max=86400)
         ),
         vol.Optional(ATTR_RETRIES): vol.All(vol.Coerce(int), vol.Range(min=0, max=10)),
-        vol.Optional(ATTR_REFERENCE): vol.All(
-            cv.string, safe_text, vol.Length(max=255)
-        ),
+        vol.Optional(ATTR_REFERENCE): _text(255, strip=False, shortest=0),
         vol.Optional(ATTR_EXTRA): vol.All(
             vol.Schema({vol.All(_TEXT, vol.Length(max=64)): _EXTRA_VALUE}),
             vol.Length(max=20),
@@ -116,24 +132,16 @@ def build_request(
     Raises DialRefused.
     """
     client = coordinator.client
-    for dial_field in DialField:
-        if dial_field in data and dial_field not in client.supported_fields:
-            raise DialRefused(
-                Refusal.FIELD_NOT_SUPPORTED,
-                field=dial_field.value,
-                provider=client.title,
-            )
+    if unsupported := _DIAL_FIELDS.intersection(data) - client.supported_fields:
+        raise DialRefused(
+            Refusal.FIELD_NOT_SUPPORTED,
+            field=min(unsupported),
+            provider=client.title,
+        )
     number_format = _number_format(coordinator)
     to = _party(coordinator, record.to, number_format)
     record.to = to.e164
-    from_ = data.get(ATTR_FROM)
-    if from_ is None and client.default_from is not None:
-        from_ = getattr(client.config, client.default_from)
-    record.from_ = from_
-    if from_ is not None and client.from_is_number:
-        formatted_from = _party(coordinator, from_, number_format)
-        record.from_ = formatted_from.e164
-        from_ = formatted_from.formatted
+    record.from_, from_ = _a_party(coordinator, data, number_format)
     caller_id = data.get(ATTR_CALLER_ID)
     if caller_id is not None:
         caller_id = _party(coordinator, caller_id, number_format).formatted
@@ -156,6 +164,20 @@ def build_request(
         extra=extra,
         callback_url=_callback_url(coordinator),
     )
+
+
+def _a_party(
+    coordinator: CallCoordinator, data: Mapping[str, Any], number_format: NumberFormat
+) -> tuple[str | None, str | None]:
+    """Return party A as recorded (E.164) and as sent: the field, or the default."""
+    client = coordinator.client
+    from_ = data.get(ATTR_FROM)
+    if from_ is None and client.default_from is not None:
+        from_ = getattr(client.config, client.default_from)
+    if from_ is None or not client.from_is_number:
+        return from_, from_  # none, or an agent's user id
+    number = _party(coordinator, from_, number_format)
+    return number.e164, number.formatted
 
 
 def _party(
