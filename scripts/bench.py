@@ -549,6 +549,8 @@ async def profile_dials() -> None:
             for _ in range(1000):
                 await dial()
             profiler.disable()
+            if dump := os.environ.get("BENCH_PROFILE_DUMP"):
+                profiler.dump_stats(dump)
             stats = pstats.Stats(profiler).sort_stats(
                 os.environ.get("BENCH_PROFILE_SORT", "cumulative")
             )

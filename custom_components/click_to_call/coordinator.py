@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping
+import time
 from typing import Any, NoReturn
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
-from homeassistant.util import dt as dt_util
 from homeassistant.util.ulid import ulid_now
 
 from .calls import CallRecord, CallTracker
@@ -111,7 +111,7 @@ class CallCoordinator:
             from_=data.get(ATTR_FROM),
             reference=data.get(ATTR_REFERENCE),
             status=CallStatus.REJECTED,
-            created=dt_util.utcnow().timestamp(),
+            created=time.time(),  # as dt_util.utcnow(), a microsecond cheaper
             max_duration=data.get(ATTR_MAX_DURATION)
             or self.entry.options.get(CONF_DEFAULT_MAX_DURATION),
         )
@@ -143,7 +143,7 @@ class CallCoordinator:
             )
         except (DialRefused, NotSentError) as err:
             self._refuse(record, err)
-        self._async_changed()
+        # The guard counted the call: recording it saves both.
         return request
 
     async def _async_send(self, record: CallRecord, request: DialRequest) -> DialResult:
@@ -151,6 +151,7 @@ class CallCoordinator:
         try:
             return await self.client.async_dial(request)
         except NotSentError as err:
+            self._async_changed()  # the guard counted it
             self._refuse(record, err)
         except ProviderError as err:
             self._async_failed(record, err, err.message)
@@ -205,9 +206,11 @@ class CallCoordinator:
 
         The one place that matches how a provider tells outcomes.
         """
-        if record.status.is_final:
-            return
         match self.client.outcome:
+            case Outcome.NONE | Outcome.WEBHOOK:
+                pass  # Callbacks come by themselves; some providers tell nothing.
+            case _ if record.status.is_final:
+                pass
             case Outcome.SLOW_ANSWER if request is not None:
                 async_await_answer(self, request)
             case Outcome.SLOW_ANSWER if record.status is CallStatus.INITIATED:
@@ -219,8 +222,6 @@ class CallCoordinator:
                 )
             case Outcome.POLL:
                 async_poll(self, record)
-            case _:
-                pass  # Callbacks come by themselves; some providers tell nothing.
 
     def _current(self) -> CallCoordinator:
         entry = self.entry

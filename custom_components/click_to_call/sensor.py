@@ -71,27 +71,36 @@ class LastCallSensor(ClickToCallEntity, SensorEntity):
         """Describe the sensor."""
         super().__init__(entry, description.key)
         self.entity_description = description
+        self._written: StateType = None
 
     async def async_added_to_hass(self) -> None:
-        """Show the stored last call from the start."""
+        """Remember the value shown from the start (the stored last call)."""
         await super().async_added_to_hass()
-        if (record := self._tracker.latest) is not None:
-            self._show(record)
+        self._written = self.native_value
 
-    def _show(self, record: CallRecord) -> bool:
-        """Take the record's values; return whether anything shown changed."""
-        value = self.entity_description.value_fn(record)
-        if not self.entity_description.with_attributes:
-            # The duration sensor has no attributes: a write without a new
-            # value would only cost time.
-            changed = value != self._attr_native_value
-            self._attr_native_value = value
-            return changed
-        self._attr_native_value = value
-        self._attr_extra_state_attributes = record.describe()
-        return True
+    # Properties read from the tracker, not _attr_ values set on each change:
+    # Home Assistant's attribute setters cost more than these reads.
+    @property
+    def native_value(self) -> StateType:
+        """Return the value for the last call, if there was one."""
+        record = self._tracker.latest
+        return None if record is None else self.entity_description.value_fn(record)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, object] | None:
+        """Describe the last call on the status sensor."""
+        record = self._tracker.latest
+        if record is None or not self.entity_description.with_attributes:
+            return None
+        return record.describe()
 
     @callback
     def _async_call_changed(self, record: CallRecord, status_changed: bool) -> None:
-        if record is self._tracker.latest and self._show(record):
+        if record is not self._tracker.latest:
+            return
+        # The duration sensor has no attributes: a write without a new value
+        # would only cost time.
+        value = self.entity_description.value_fn(record)
+        if self.entity_description.with_attributes or value != self._written:
+            self._written = value
             self.async_write_ha_state()

@@ -129,29 +129,12 @@ async def async_request(
     **kwargs: Any,
 ) -> HttpAnswer:
     """Send one request and read its answer; raise a ProviderError on failure."""
-    if method.upper() in _NEVER_RESENT or any(
+    if method.upper() not in _NEVER_RESENT and not any(
         isinstance(trace, _SendOnceTrace) for trace in session.trace_configs
     ):
-        return await _async_send(session, method, url, client_timeout, headers, kwargs)
-    # A session of its own on the same connections, carrying the trace: made
-    # per request (a few tens of microseconds), so callers need not know.
-    async with aiohttp.ClientSession(
-        connector=session.connector,
-        connector_owner=False,
-        headers=session.headers,
-        trace_configs=[send_once_trace()],
-    ) as once:
-        return await _async_send(once, method, url, client_timeout, headers, kwargs)
-
-
-async def _async_send(
-    session: aiohttp.ClientSession,
-    method: str,
-    url: str,
-    client_timeout: aiohttp.ClientTimeout | None,
-    headers: dict[str, str] | None,
-    kwargs: dict[str, Any],
-) -> HttpAnswer:
+        return await _async_request_once(
+            session, method, url, client_timeout, headers, kwargs
+        )
     for attempt in range(1, CONNECT_ATTEMPTS + 1):
         try:
             async with session.request(
@@ -203,6 +186,30 @@ async def _async_send(
                 translation_key=ErrorKey.INVALID_SETTING,
             ) from err
     raise AssertionError("unreachable")  # the loop always returns or raises
+
+
+async def _async_request_once(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    client_timeout: aiohttp.ClientTimeout | None,
+    headers: dict[str, str] | None,
+    kwargs: dict[str, Any],
+) -> HttpAnswer:
+    """Send a request aiohttp could resend through a session with the trace.
+
+    A session of its own on the same connections, made per request (a few
+    tens of microseconds), so callers need not know.
+    """
+    async with aiohttp.ClientSession(
+        connector=session.connector,
+        connector_owner=False,
+        headers=session.headers,
+        trace_configs=[send_once_trace()],
+    ) as once:
+        return await async_request(
+            once, method, url, client_timeout=client_timeout, headers=headers, **kwargs
+        )
 
 
 def _connection_lost() -> ProviderUnavailableError:
