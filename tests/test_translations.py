@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from custom_components.click_to_call.errors import Refusal
-from custom_components.click_to_call.providers import PROVIDERS
+from custom_components.click_to_call.providers import PROVIDER_IDS, client_class
 from custom_components.click_to_call.providers.errors import ErrorKey
 from custom_components.click_to_call.providers.models import CallStatus
 from custom_components.click_to_call.providers.settings import Kind
@@ -74,7 +74,8 @@ def test_every_status_has_a_name_and_an_icon() -> None:
 
 def test_every_setting_has_a_label() -> None:
     steps = ENGLISH["config"]["step"]
-    for provider, client in PROVIDERS.items():
+    for provider in PROVIDER_IDS:
+        client = client_class(provider)
         assert steps["user"]["menu_options"][provider]
         for setting in client.config_class.settings():
             assert steps[provider]["data"][setting.key]

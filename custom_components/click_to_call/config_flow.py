@@ -36,11 +36,11 @@ from .const import (
     MAX_CALLS_PER_HOUR_LIMIT,
     NUMBER_FORMAT_PROVIDER,
 )
-from .coordinator import ClickToCallConfigEntry
+from .coordinator import ClickToCallConfigEntry, async_client_class
 from .errors import DialRefused, provider_placeholders
 from .forms import settings_schema, whole_number
 from .phone import parse_number
-from .providers import PROVIDERS
+from .providers import PROVIDER_IDS
 from .providers.client import ProviderClient
 from .providers.errors import NotSentError, ProviderError
 from .providers.models import DialField, DialRequest, NumberFormat
@@ -65,7 +65,7 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Let the user pick a provider."""
-        return self.async_show_menu(step_id="user", menu_options=list(PROVIDERS))
+        return self.async_show_menu(step_id="user", menu_options=list(PROVIDER_IDS))
 
     def __getattr__(self, name: str) -> StepHandler:
         """Return the step of each provider in the menu: `async_step_<id>`.
@@ -74,28 +74,29 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         once per provider.
         """
         provider = name.removeprefix("async_step_")
-        if name.startswith("async_step_") and provider in PROVIDERS:
+        if name.startswith("async_step_") and provider in PROVIDER_IDS:
             return partial(self._async_step_provider, provider)
         raise AttributeError(name)
 
     async def _async_step_provider(
         self, provider: str, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
+        client_class = await async_client_class(self.hass, provider)
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
             data = {CONF_PROVIDER: provider, **user_input}
-            errors, placeholders = await self._async_check(data)
+            errors, placeholders = await self._async_check(client_class, data)
             if not errors:
-                await self.async_set_unique_id(_unique_id(data))
+                await self.async_set_unique_id(_unique_id(client_class, data))
                 self._abort_if_unique_id_configured()
                 data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
                 return self.async_create_entry(
-                    title=_title(data),
+                    title=_title(client_class, data),
                     data=data,
                     # Say so where the credentials could not be checked.
                     description=None
-                    if PROVIDERS[provider].can_check_credentials
+                    if client_class.can_check_credentials
                     else "unchecked",
                     description_placeholders={
                         "webhook_url": async_webhook_url(
@@ -106,7 +107,7 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id=provider,
             data_schema=self.add_suggested_values_to_schema(
-                settings_schema(provider), user_input
+                settings_schema(client_class), user_input
             ),
             errors=errors,
             description_placeholders=placeholders,
@@ -123,11 +124,13 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Ask for the account's secret again."""
         entry = self._get_reauth_entry()
-        provider = entry.data[CONF_PROVIDER]
+        client_class = await async_client_class(self.hass, entry.data[CONF_PROVIDER])
         errors: dict[str, str] = {}
         placeholders = {"title": entry.title}
         if user_input is not None:
-            errors, found = await self._async_check({**entry.data, **user_input})
+            errors, found = await self._async_check(
+                client_class, {**entry.data, **user_input}
+            )
             placeholders |= found
             if not errors:
                 return self.async_update_reload_and_abort(
@@ -135,7 +138,7 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=settings_schema(provider, only_secrets=True),
+            data_schema=settings_schema(client_class, only_secrets=True),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -145,36 +148,35 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the settings of the same account."""
         entry = self._get_reconfigure_entry()
-        provider = entry.data[CONF_PROVIDER]
+        client_class = await async_client_class(self.hass, entry.data[CONF_PROVIDER])
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
             data = {
-                CONF_PROVIDER: provider,
+                CONF_PROVIDER: client_class.provider,
                 CONF_WEBHOOK_ID: entry.data[CONF_WEBHOOK_ID],
                 **user_input,
             }
-            errors, placeholders = await self._async_check(data)
+            errors, placeholders = await self._async_check(client_class, data)
             if not errors:
-                await self.async_set_unique_id(_unique_id(data))
+                await self.async_set_unique_id(_unique_id(client_class, data))
                 self._abort_if_unique_id_mismatch(reason="account_mismatch")
                 return self.async_update_reload_and_abort(
-                    entry, title=_title(data), data=data
+                    entry, title=_title(client_class, data), data=data
                 )
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                settings_schema(provider), user_input or entry.data
+                settings_schema(client_class), user_input or entry.data
             ),
             errors=errors,
             description_placeholders=placeholders,
         )
 
     async def _async_check(
-        self, data: dict[str, Any]
+        self, client_class: type[ProviderClient[Any]], data: dict[str, Any]
     ) -> tuple[dict[str, str], dict[str, str]]:
         """Check the settings without placing a call: (errors, placeholders)."""
-        client_class = PROVIDERS[data[CONF_PROVIDER]]
         config = client_class.config_class.from_data(data)
         if (key := config.setting_with_control_characters()) is not None:
             return {key: "invalid_characters"}, {}
@@ -207,22 +209,17 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         return {}, {}
 
 
-def _account(data: Mapping[str, Any]) -> tuple[type[ProviderClient[Any]], str]:
-    client_class = PROVIDERS[data[CONF_PROVIDER]]
-    return client_class, client_class.account_of(
-        client_class.config_class.from_data(data)
-    )
+def _account(client_class: type[ProviderClient[Any]], data: Mapping[str, Any]) -> str:
+    return client_class.account_of(client_class.config_class.from_data(data))
 
 
-def _unique_id(data: Mapping[str, Any]) -> str:
+def _unique_id(client_class: type[ProviderClient[Any]], data: Mapping[str, Any]) -> str:
     """One entry per provider account."""
-    client_class, account = _account(data)
-    return f"{client_class.provider}_{account}"
+    return f"{client_class.provider}_{_account(client_class, data)}"
 
 
-def _title(data: Mapping[str, Any]) -> str:
-    client_class, account = _account(data)
-    return f"{client_class.title} {account}"
+def _title(client_class: type[ProviderClient[Any]], data: Mapping[str, Any]) -> str:
+    return f"{client_class.title} {_account(client_class, data)}"
 
 
 class ClickToCallOptionsFlow(OptionsFlow):
@@ -232,7 +229,9 @@ class ClickToCallOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show and save the options; they apply from the next dial."""
-        client_class = PROVIDERS[self.config_entry.data[CONF_PROVIDER]]
+        client_class = await async_client_class(
+            self.hass, self.config_entry.data[CONF_PROVIDER]
+        )
         errors: dict[str, str] = {}
         if user_input is not None:
             try:

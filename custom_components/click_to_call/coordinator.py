@@ -39,7 +39,7 @@ from .const import (
 from .errors import DialRefused, provider_error
 from .guard import CallGuard
 from .outcome import async_await_answer, async_poll
-from .providers import PROVIDERS
+from .providers import client_class
 from .providers.client import ProviderClient
 from .providers.errors import AuthenticationError, NotSentError, ProviderError
 from .providers.models import (
@@ -59,6 +59,13 @@ INTERRUPTED = (
     "restarted, while the provider was still dialling"
 )
 UNEXPECTED = "An unexpected error ended following the call (see the log)"
+
+
+async def async_client_class(
+    hass: HomeAssistant, provider: str
+) -> type[ProviderClient[Any]]:
+    """Return a provider's client class, its module imported off the event loop."""
+    return await hass.async_add_import_executor_job(client_class, provider)
 
 
 class CallCoordinator:
@@ -93,7 +100,8 @@ class CallCoordinator:
         session = async_get_clientsession(
             hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, True)
         )
-        client = PROVIDERS[entry.data[CONF_PROVIDER]].from_data(session, entry.data)
+        provider = await async_client_class(hass, entry.data[CONF_PROVIDER])
+        client = provider.from_data(session, entry.data)
         store = CallStore(hass, entry.entry_id)
         loaded = await store.async_load()
         return cls(hass, entry, client, store, loaded.records, loaded.sent)

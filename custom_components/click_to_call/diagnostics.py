@@ -11,19 +11,10 @@ from homeassistant.core import HomeAssistant
 from .const import CONF_WEBHOOK_ID
 from .coordinator import ClickToCallConfigEntry
 from .phone import mask_number
-from .providers import PROVIDERS
+from .providers.client import ProviderClient
 from .providers.settings import Kind
 from .webhook import async_webhook_url
 
-# Secrets open accounts; account names and phone numbers identify people.
-# The webhook id is the webhook's only credential, and diagnostics are posted
-# in public bug reports.
-TO_REDACT = {CONF_WEBHOOK_ID} | {
-    setting.key
-    for client in PROVIDERS.values()
-    for setting in client.config_class.settings()
-    if setting.kind in (Kind.SECRET, Kind.PHONE) or setting.required
-}
 # A phone number as people write it: digits with spaces, dashes, dots or
 # brackets between them; five digits or more are masked.
 _NUMBER = re.compile(r"\+?\d(?:[\s\-.()]*\d){4,}")
@@ -36,7 +27,9 @@ async def async_get_config_entry_diagnostics(
     coordinator = entry.runtime_data
     return {
         "provider": coordinator.client.provider,
-        "data": async_redact_data(dict(entry.data), TO_REDACT),
+        "data": async_redact_data(
+            dict(entry.data), to_redact(type(coordinator.client))
+        ),
         "options": dict(entry.options),
         "webhook_url": async_webhook_url(hass, REDACTED),
         "calls": [
@@ -54,6 +47,20 @@ async def async_get_config_entry_diagnostics(
             }
             for call in coordinator.tracker
         ],
+    }
+
+
+def to_redact(client_class: type[ProviderClient[Any]]) -> set[str]:
+    """Return the settings diagnostics hide.
+
+    Secrets open accounts; account names, phone numbers and a server's
+    address identify people. The webhook id is the webhook's only credential,
+    and diagnostics are posted in public bug reports.
+    """
+    return {CONF_WEBHOOK_ID} | {
+        setting.key
+        for setting in client_class.config_class.settings()
+        if setting.kind in (Kind.SECRET, Kind.PHONE, Kind.URL) or setting.required
     }
 
 

@@ -15,7 +15,7 @@ from homeassistant.helpers.selector import (
 )
 
 from .compat import vol
-from .providers import PROVIDERS
+from .providers.client import ProviderClient
 from .providers.settings import Kind
 
 _SELECTORS: Final[dict[Kind, Any]] = {
@@ -40,10 +40,12 @@ def whole_number(low: int, high: int, unit: str | None = None) -> Any:
 _SELECTORS[Kind.SECONDS] = whole_number(1, 86400, "s")
 
 
-def settings_schema(provider: str, *, only_secrets: bool = False) -> vol.Schema:
+def settings_schema(
+    client_class: type[ProviderClient[Any]], *, only_secrets: bool = False
+) -> vol.Schema:
     """Build the provider's form (or, for reauthentication, its secrets)."""
     fields: dict[vol.Marker, Any] = {}
-    for setting in PROVIDERS[provider].config_class.settings():
+    for setting in client_class.config_class.settings():
         if only_secrets and setting.kind is not Kind.SECRET:
             continue
         if setting.required:

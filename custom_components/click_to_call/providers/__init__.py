@@ -1,23 +1,27 @@
-"""Provider clients, by provider id: the registry."""
+"""The registry of provider clients: each provider's module, loaded on first use.
+
+Only the providers an instance uses are imported, so adding a provider costs
+nothing to those who do not use it. Each provider module names its client
+`CLIENT`.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any, Final
 
-from .ameyo import AmeyoClient
 from .client import ProviderClient
-from .spokn import SpoknClient
-from .telecmi import TelecmiClient
-from .telspiel import TelspielClient
-from .voice_panel import VoicePanelClient
 
-PROVIDERS: Final[dict[str, type[ProviderClient[Any]]]] = {
-    client.provider: client
-    for client in (
-        TelspielClient,
-        TelecmiClient,
-        AmeyoClient,
-        VoicePanelClient,
-        SpoknClient,
-    )
-}
+# The provider ids, in the order the config flow's menu lists them.
+PROVIDER_IDS: Final = ("telspiel", "telecmi", "ameyo", "voice_panel", "spokn")
+
+
+def client_class(provider: str) -> type[ProviderClient[Any]]:
+    """Return a provider's client class, importing its module if needed.
+
+    Importing reads files: in Home Assistant, call it in the import executor.
+    """
+    if provider not in PROVIDER_IDS:
+        raise KeyError(provider)
+    client: type[ProviderClient[Any]] = import_module(f".{provider}", __name__).CLIENT
+    return client

@@ -171,3 +171,6 @@ def _text_field(text: str, name: str) -> str | None:
     """Find `"name": "value"` in an answer that may not be valid JSON."""
     found = re.search(_TEXT_FIELD.format(re.escape(name)), text)
     return found.group(1).strip() if found else None
+
+
+CLIENT = AmeyoClient

@@ -331,3 +331,6 @@ def _child_text(root: Any, name: str) -> str | None:
         if element.tag == name or element.tag.endswith(f"}}{name}"):
             return str(element.text or "").strip()
     return None
+
+
+CLIENT = SpoknClient

@@ -114,3 +114,6 @@ def _message(answer: HttpAnswer, default: str) -> str:
     if isinstance(data, dict) and isinstance(data.get("msg"), str) and data["msg"]:
         return str(data["msg"])
     return default
+
+
+CLIENT = TelecmiClient

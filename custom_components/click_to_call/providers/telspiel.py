@@ -144,3 +144,6 @@ def _errors(errors: Any) -> dict[str | None, str]:
         first = problems[0] if isinstance(problems, list) and problems else problems
         found[FIELD_NAMES.get(name, name)] = str(first)
     return found
+
+
+CLIENT = TelspielClient

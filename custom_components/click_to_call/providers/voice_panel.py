@@ -206,3 +206,6 @@ def _refusal(answer: HttpAnswer) -> ProviderError | None:
     if answer.refused_credentials or _AUTHENTICATION.search(answer.text):
         return AuthenticationError(answer.excerpt or f"HTTP {answer.status}")
     return None
+
+
+CLIENT = VoicePanelClient
