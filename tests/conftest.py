@@ -69,10 +69,12 @@ async def sandbox(socket_enabled: None) -> AsyncGenerator[SandboxServer]:
 
 async def dial(hass: HomeAssistant, **fields: Any) -> dict[str, Any]:
     """Place a call with the dial action and return its response."""
+    if "to" not in fields and "contact" not in fields:
+        fields["to"] = "98765 43210"
     response = await hass.services.async_call(
         DOMAIN,
         "dial",
-        {"to": "98765 43210", **fields},
+        fields,
         blocking=True,
         return_response=True,
     )

@@ -53,6 +53,7 @@ async def test_dial_places_a_call_and_everything_follows(
         "status": "initiated",
         "provider": "telspiel",
         "provider_call_id": None,
+        "contact": None,
     }
     assert sent_bodies(sandbox, "telspiel") == [
         {
@@ -81,6 +82,7 @@ async def test_dial_places_a_call_and_everything_follows(
             "provider_call_id": None,
             "duration": None,
             "error": None,
+            "contact": None,
         }
     ]
     event_state = hass.states.get(EVENT)

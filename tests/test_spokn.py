@@ -486,6 +486,7 @@ async def test_options_check_the_default_duration_against_spokn(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["default_max_duration"] == 120
+    await hass.async_block_till_done()  # new options: the entry set up again
     await dial(hass)
     form = parse_qs(sandbox.sandbox.received("spokn")[0].body.decode())
     assert form["duration"] == ["2"]

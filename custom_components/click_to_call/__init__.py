@@ -14,7 +14,7 @@ from .services import async_setup_services
 from .storage import CallStore
 from .webhook import async_register_webhook
 
-PLATFORMS = [Platform.EVENT, Platform.SENSOR]
+PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -33,7 +33,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: ClickToCallConfigEntry) 
     async_register_webhook(hass, coordinator, entry.data[CONF_WEBHOOK_ID])
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_resume()
+    # Contacts added, changed or removed, and new options: set up again.
+    entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True
+
+
+async def _async_reload(hass: HomeAssistant, entry: ClickToCallConfigEntry) -> None:
+    await hass.config_entries.async_reload(entry.entry_id)
 
 
 async def async_unload_entry(

@@ -35,13 +35,17 @@ class CallRecord:
     error: str | None = None
     max_duration: int | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    # The contact called, by name (as it was then) and subentry id.
+    contact: str | None = None
+    contact_id: str | None = None
 
     def describe(self) -> dict[str, Any]:
-        """Return the call as the status sensor and the event entity show it."""
+        """Return the call as the status sensors and the event entity show it."""
         return {
             "call_id": self.call_id,
             "to": self.to,
             "from": self.from_,
+            "contact": self.contact,
             "reference": self.reference,
             "provider_call_id": self.provider_call_id,
             "duration": self.duration,
@@ -62,6 +66,7 @@ class CallRecord:
             "provider_call_id": self.provider_call_id,
             "duration": self.duration,
             "error": self.error,
+            "contact": self.contact,
         }
 
     def as_response(self) -> dict[str, Any]:
@@ -71,6 +76,7 @@ class CallRecord:
             "status": self.status.value,
             "provider": self.provider,
             "provider_call_id": self.provider_call_id,
+            "contact": self.contact,
         }
 
 
@@ -92,6 +98,8 @@ class CallTracker:
         self._calls: dict[str, CallRecord] = {}
         self._finished = 0
         self._by_provider_call_id: dict[str, str] = {}
+        # Contact (subentry id) -> the call sent to it last.
+        self._latest_by_contact: dict[str, str] = {}
         self._listeners: list[CallListener] = []
         self._closed = False
         for record in records:
@@ -101,6 +109,11 @@ class CallTracker:
     def latest(self) -> CallRecord | None:
         """Return the call sent last."""
         return self._calls[next(reversed(self._calls))] if self._calls else None
+
+    def latest_for(self, contact_id: str) -> CallRecord | None:
+        """Return the call sent last to a contact."""
+        call_id = self._latest_by_contact.get(contact_id)
+        return None if call_id is None else self._calls.get(call_id)
 
     def __iter__(self) -> Iterator[CallRecord]:
         """Iterate over the kept calls, oldest first."""
@@ -194,6 +207,8 @@ class CallTracker:
 
     def _keep(self, record: CallRecord) -> None:
         self._calls[record.call_id] = record
+        if record.contact_id is not None:
+            self._latest_by_contact[record.contact_id] = record.call_id
         if record.status.is_final:
             self._finished += 1
         if record.provider_call_id:

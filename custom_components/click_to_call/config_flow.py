@@ -8,9 +8,13 @@ from typing import Any
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
+    ConfigSubentry,
+    ConfigSubentryFlow,
     OptionsFlow,
+    SubentryFlowResult,
 )
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -36,15 +40,28 @@ from .const import (
     MAX_CALLS_PER_HOUR_LIMIT,
     NUMBER_FORMAT_PROVIDER,
 )
+from .contacts import (
+    CONF_ALIASES,
+    CONF_FROM,
+    CONF_NAME,
+    CONF_NUMBER,
+    CONF_REFERENCE,
+    MAX_NAME,
+    SUBENTRY_CONTACT,
+    contacts_of,
+    fold,
+    names_taken,
+)
 from .coordinator import ClickToCallConfigEntry, async_client_class
 from .errors import DialRefused, provider_placeholders
-from .forms import settings_schema, whole_number
+from .forms import contact_schema, settings_schema, whole_number
 from .phone import parse_number
 from .providers import PROVIDER_IDS
 from .providers.client import ProviderClient
 from .providers.errors import NotSentError, ProviderError
 from .providers.models import DialField, DialRequest, NumberFormat
 from .providers.settings import Kind
+from .providers.text import has_control_characters
 from .webhook import async_webhook_url
 
 type StepHandler = Callable[[dict[str, Any] | None], Awaitable[ConfigFlowResult]]
@@ -60,6 +77,14 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_options_flow(config_entry: ClickToCallConfigEntry) -> OptionsFlow:
         """Return the options flow."""
         return ClickToCallOptionsFlow()
+
+    @classmethod
+    @callback
+    def async_get_supported_subentry_types(
+        cls, config_entry: ConfigEntry
+    ) -> dict[str, type[ConfigSubentryFlow]]:
+        """Accounts have contacts."""
+        return {SUBENTRY_CONTACT: ContactFlow}
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -220,6 +245,109 @@ def _unique_id(client_class: type[ProviderClient[Any]], data: Mapping[str, Any])
 
 def _title(client_class: type[ProviderClient[Any]], data: Mapping[str, Any]) -> str:
     return f"{client_class.title} {_account(client_class, data)}"
+
+
+class ContactFlow(ConfigSubentryFlow):
+    """Add or change a contact of an account ("Add contact" on its page)."""
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Add a contact."""
+        return await self._async_step_contact("user", user_input, None)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a contact."""
+        return await self._async_step_contact(
+            "reconfigure", user_input, self._get_reconfigure_subentry()
+        )
+
+    async def _async_step_contact(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        subentry: ConfigSubentry | None,
+    ) -> SubentryFlowResult:
+        entry = self._get_entry()
+        client_class = await async_client_class(self.hass, entry.data[CONF_PROVIDER])
+        errors: dict[str, str] = {}
+        placeholders = {"account": entry.title}
+        if user_input is not None:
+            data = _contact_data(user_input)
+            errors, found = _check_contact(
+                self.hass.config.country, client_class, entry, data, subentry
+            )
+            placeholders |= found
+            if not errors:
+                if subentry is None:
+                    return self.async_create_entry(title=data[CONF_NAME], data=data)
+                return self.async_update_and_abort(
+                    entry, subentry, title=data[CONF_NAME], data=data
+                )
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(
+                contact_schema(client_class),
+                user_input or (None if subentry is None else dict(subentry.data)),
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+
+def _contact_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a contact's data as kept: spaces tidied, empty fields left out."""
+    data: dict[str, Any] = {
+        CONF_NAME: " ".join(str(user_input[CONF_NAME]).split()),
+        CONF_NUMBER: str(user_input[CONF_NUMBER]).strip(),
+    }
+    aliases = [
+        " ".join(str(alias).split()) for alias in user_input.get(CONF_ALIASES) or ()
+    ]
+    if aliases := [alias for alias in dict.fromkeys(aliases) if alias]:
+        data[CONF_ALIASES] = aliases
+    for key in (CONF_FROM, CONF_REFERENCE):
+        if value := str(user_input.get(key) or "").strip():
+            data[key] = value
+    return data
+
+
+def _check_contact(
+    country: str | None,
+    client_class: type[ProviderClient[Any]],
+    entry: ConfigEntry,
+    data: Mapping[str, Any],
+    subentry: ConfigSubentry | None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Check a contact as a dial would check it: (errors, placeholders)."""
+    for key, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        if any(has_control_characters(text) for text in values):
+            return {key: "invalid_characters"}, {}
+    if not data[CONF_NAME] or len(data[CONF_NAME]) > MAX_NAME:
+        return {CONF_NAME: "invalid_name"}, {}
+    taken = names_taken(
+        contacts_of(entry.subentries).values(),
+        but=None if subentry is None else subentry.subentry_id,
+    )
+    for key, name in (
+        (CONF_NAME, data[CONF_NAME]),
+        *((CONF_ALIASES, alias) for alias in data.get(CONF_ALIASES, ())),
+    ):
+        if fold(name) in taken:
+            return {key: "name_taken"}, {"name": name}
+    parties = [CONF_NUMBER] + ([CONF_FROM] if client_class.from_is_number else [])
+    for key in parties:
+        value = data.get(key)
+        if value is None or client_class.is_account_id(value):
+            continue
+        try:
+            parse_number(value, country, client_class.number_format)
+        except DialRefused as err:
+            return {key: err.refusal.value}, err.placeholders
+    return {}, {}
 
 
 class ClickToCallOptionsFlow(OptionsFlow):

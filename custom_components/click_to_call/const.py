@@ -33,6 +33,7 @@ MAX_ACTIVE_KEPT: Final = 1000
 # Dial action fields.
 ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_TO: Final = "to"
+ATTR_CONTACT: Final = "contact"
 ATTR_FROM: Final = "from"
 ATTR_CALLER_ID: Final = "caller_id"
 ATTR_CAMPAIGN: Final = "campaign"

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util.ulid import ulid_now
@@ -36,6 +37,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .contacts import Contact, contacts_of
 from .errors import DialRefused, provider_error
 from .guard import CallGuard
 from .outcome import async_await_answer, async_poll
@@ -91,6 +93,19 @@ class CallCoordinator:
             sent if sent is not None else ((r.created, r.to) for r in records)
         )
         self._timers: set[CALLBACK_TYPE] = set()
+        self.contacts = contacts_of(entry.subentries)
+        # The account's device, parent of its contacts' devices.
+        self.device_id = (
+            dr.async_get(hass)
+            .async_get_or_create(
+                config_entry_id=entry.entry_id,
+                identifiers={(DOMAIN, entry.entry_id)},
+                name=entry.title,
+                manufacturer=client.title,
+                entry_type=dr.DeviceEntryType.SERVICE,
+            )
+            .id
+        )
 
     @classmethod
     async def async_create(
@@ -106,12 +121,17 @@ class CallCoordinator:
         loaded = await store.async_load()
         return cls(hass, entry, client, store, loaded.records, loaded.sent)
 
-    async def async_dial(self, data: Mapping[str, Any]) -> CallRecord:
+    async def async_dial(
+        self, data: Mapping[str, Any], contact: Contact | None = None
+    ) -> CallRecord:
         """Check, place and track one call; every attempt shows on the entities.
 
+        `data` holds the action's fields; a contact gives those left out.
         Raises ServiceValidationError for an attempt refused before anything
         was sent, HomeAssistantError for one the provider refused or failed.
         """
+        if contact is not None:
+            data = contact.dial_fields(data)
         record = CallRecord(
             call_id=ulid_now(),
             provider=self.client.provider,
@@ -122,6 +142,8 @@ class CallCoordinator:
             created=time.time(),  # as dt_util.utcnow(), a microsecond cheaper
             max_duration=data.get(ATTR_MAX_DURATION)
             or self.entry.options.get(CONF_DEFAULT_MAX_DURATION),
+            contact=None if contact is None else contact.name,
+            contact_id=None if contact is None else contact.subentry_id,
         )
         request = self._checked_request(data, record)
         if self.client.outcome is Outcome.SLOW_ANSWER:

@@ -26,6 +26,8 @@ class Refusal(StrEnum):
     ENTRY_REQUIRED = "entry_required"
     ENTRY_NOT_FOUND = "entry_not_found"
     ENTRY_NOT_LOADED = "entry_not_loaded"
+    CONTACT_NOT_FOUND = "contact_not_found"
+    CONTACT_AMBIGUOUS = "contact_ambiguous"
     FIELD_NOT_SUPPORTED = "field_not_supported"
     INVALID_NUMBER = "invalid_number"
     NUMBER_NEEDS_COUNTRY = "number_needs_country"

@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .calls import CallRecord
 from .coordinator import ClickToCallConfigEntry
-from .entity import ClickToCallEntity
+from .entity import CallFollowingEntity
 from .providers.models import CallStatus
 
 PARALLEL_UPDATES = 0
@@ -23,7 +23,7 @@ async def async_setup_entry(
     async_add_entities([CallEventEntity(entry, "call")])
 
 
-class CallEventEntity(ClickToCallEntity, EventEntity):
+class CallEventEntity(CallFollowingEntity, EventEntity):
     """Fires the new status each time a call's status changes.
 
     Attempts refused before anything was sent fire `rejected` here too.

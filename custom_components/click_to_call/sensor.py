@@ -16,8 +16,9 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .calls import CallRecord
+from .contacts import Contact
 from .coordinator import ClickToCallConfigEntry
-from .entity import ClickToCallEntity
+from .entity import CallFollowingEntity
 from .providers.models import CallStatus
 
 PARALLEL_UPDATES = 0
@@ -31,15 +32,16 @@ class ClickToCallSensorDescription(SensorEntityDescription):
     with_attributes: bool = False
 
 
+LAST_CALL_STATUS = ClickToCallSensorDescription(
+    key="last_call_status",
+    translation_key="last_call_status",
+    device_class=SensorDeviceClass.ENUM,
+    options=[status.value for status in CallStatus],
+    value_fn=lambda record: record.status.value,
+    with_attributes=True,
+)
 SENSORS = (
-    ClickToCallSensorDescription(
-        key="last_call_status",
-        translation_key="last_call_status",
-        device_class=SensorDeviceClass.ENUM,
-        options=[status.value for status in CallStatus],
-        value_fn=lambda record: record.status.value,
-        with_attributes=True,
-    ),
+    LAST_CALL_STATUS,
     ClickToCallSensorDescription(
         key="last_call_duration",
         translation_key="last_call_duration",
@@ -56,21 +58,30 @@ async def async_setup_entry(
     entry: ClickToCallConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add the entry's sensors."""
+    """Add the account's sensors, and each contact's last call status."""
     async_add_entities(LastCallSensor(entry, description) for description in SENSORS)
+    for contact in entry.runtime_data.contacts.values():
+        async_add_entities(
+            [LastCallSensor(entry, LAST_CALL_STATUS, contact)],
+            config_subentry_id=contact.subentry_id,
+        )
 
 
-class LastCallSensor(ClickToCallEntity, SensorEntity):
-    """A sensor that follows the call sent last."""
+class LastCallSensor(CallFollowingEntity, SensorEntity):
+    """A sensor that follows the call sent last (to its contact, if it has one)."""
 
     entity_description: ClickToCallSensorDescription
 
     def __init__(
-        self, entry: ClickToCallConfigEntry, description: ClickToCallSensorDescription
+        self,
+        entry: ClickToCallConfigEntry,
+        description: ClickToCallSensorDescription,
+        contact: Contact | None = None,
     ) -> None:
         """Describe the sensor."""
-        super().__init__(entry, description.key)
+        super().__init__(entry, description.key, contact)
         self.entity_description = description
+        self._contact_id = None if contact is None else contact.subentry_id
         self._written: StateType = None
 
     async def async_added_to_hass(self) -> None:
@@ -83,20 +94,26 @@ class LastCallSensor(ClickToCallEntity, SensorEntity):
     @property
     def native_value(self) -> StateType:
         """Return the value for the last call, if there was one."""
-        record = self._tracker.latest
+        record = self._shown()
         return None if record is None else self.entity_description.value_fn(record)
 
     @property
     def extra_state_attributes(self) -> dict[str, object] | None:
         """Describe the last call on the status sensor."""
-        record = self._tracker.latest
+        record = self._shown()
         if record is None or not self.entity_description.with_attributes:
             return None
         return record.describe()
 
+    def _shown(self) -> CallRecord | None:
+        """Return the call shown: the account's last, or its contact's."""
+        if self._contact_id is None:
+            return self._tracker.latest
+        return self._tracker.latest_for(self._contact_id)
+
     @callback
     def _async_call_changed(self, record: CallRecord, status_changed: bool) -> None:
-        if record is not self._tracker.latest:
+        if record is not self._shown():
             return
         # The duration sensor has no attributes: a write without a new value
         # would only cost time.

@@ -21,6 +21,7 @@ from .const import (
     ATTR_CALLER_ID,
     ATTR_CAMPAIGN,
     ATTR_CONFIG_ENTRY_ID,
+    ATTR_CONTACT,
     ATTR_EXTRA,
     ATTR_FROM,
     ATTR_MAX_DURATION,
@@ -40,6 +41,7 @@ from .providers.text import safe_text
 from .webhook import async_webhook_url
 
 if TYPE_CHECKING:
+    from .contacts import Contact
     from .coordinator import CallCoordinator, ClickToCallConfigEntry
 
 
@@ -66,23 +68,30 @@ _EXTRA_VALUE = vol.Any(
     vol.All(str, _text(256, strip=False, shortest=0)), int, float, bool, None
 )
 _DIAL_FIELDS = frozenset(DialField)
-DIAL_SCHEMA = vol.Schema(
-    {
-        vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_TO): _TEXT,
-        vol.Optional(ATTR_FROM): _TEXT,
-        vol.Optional(ATTR_CALLER_ID): _TEXT,
-        vol.Optional(ATTR_CAMPAIGN): _TEXT,
-        vol.Optional(ATTR_MAX_DURATION): vol.All(
-            vol.Coerce(int), vol.Range(min=1, max=86400)
-        ),
-        vol.Optional(ATTR_RETRIES): vol.All(vol.Coerce(int), vol.Range(min=0, max=10)),
-        vol.Optional(ATTR_REFERENCE): _text(255, strip=False, shortest=0),
-        vol.Optional(ATTR_EXTRA): vol.All(
-            vol.Schema({vol.All(_TEXT, vol.Length(max=64)): _EXTRA_VALUE}),
-            vol.Length(max=20),
-        ),
-    }
+_ONE_PARTY = "give a number to call (to) or a contact, not both"
+DIAL_SCHEMA = vol.All(
+    cv.has_at_least_one_key(ATTR_TO, ATTR_CONTACT),
+    vol.Schema(
+        {
+            vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+            vol.Exclusive(ATTR_TO, "party", msg=_ONE_PARTY): _TEXT,
+            vol.Exclusive(ATTR_CONTACT, "party", msg=_ONE_PARTY): _TEXT,
+            vol.Optional(ATTR_FROM): _TEXT,
+            vol.Optional(ATTR_CALLER_ID): _TEXT,
+            vol.Optional(ATTR_CAMPAIGN): _TEXT,
+            vol.Optional(ATTR_MAX_DURATION): vol.All(
+                vol.Coerce(int), vol.Range(min=1, max=86400)
+            ),
+            vol.Optional(ATTR_RETRIES): vol.All(
+                vol.Coerce(int), vol.Range(min=0, max=10)
+            ),
+            vol.Optional(ATTR_REFERENCE): _text(255, strip=False, shortest=0),
+            vol.Optional(ATTR_EXTRA): vol.All(
+                vol.Schema({vol.All(_TEXT, vol.Length(max=64)): _EXTRA_VALUE}),
+                vol.Length(max=20),
+            ),
+        }
+    ),
 )
 
 
@@ -91,8 +100,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions."""
 
     async def async_dial(call: ServiceCall) -> ServiceResponse:
-        entry = _resolve_entry(hass, call.data.get(ATTR_CONFIG_ENTRY_ID))
-        record = await entry.runtime_data.async_dial(call.data)
+        entry, contact = _resolve(hass, call.data)
+        record = await entry.runtime_data.async_dial(call.data, contact)
         return record.as_response()
 
     hass.services.async_register(
@@ -102,6 +111,39 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=DIAL_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
+
+
+def _resolve(
+    hass: HomeAssistant, data: Mapping[str, Any]
+) -> tuple[ClickToCallConfigEntry, Contact | None]:
+    """Return the entry to dial with, and the contact named, if one is.
+
+    A contact is looked for in the account named, else in every loaded one;
+    a name that two accounts know needs the account.
+    """
+    entry_id = data.get(ATTR_CONFIG_ENTRY_ID)
+    if (name := data.get(ATTR_CONTACT)) is None:
+        return _resolve_entry(hass, entry_id), None
+    entries = (
+        [_resolve_entry(hass, entry_id)]
+        if entry_id is not None
+        else hass.config_entries.async_loaded_entries(DOMAIN)
+    )
+    found = [
+        (entry, contact)
+        for entry in entries
+        for contact in entry.runtime_data.contacts.values()
+        if contact.is_called(name)
+    ]
+    if not found:
+        raise DialRefused(Refusal.CONTACT_NOT_FOUND, contact=name).as_service_error()
+    if len(found) > 1:
+        raise DialRefused(
+            Refusal.CONTACT_AMBIGUOUS,
+            contact=name,
+            accounts=", ".join(sorted(entry.title for entry, _ in found)),
+        ).as_service_error()
+    return found[0]
 
 
 def _resolve_entry(hass: HomeAssistant, entry_id: str | None) -> ClickToCallConfigEntry:

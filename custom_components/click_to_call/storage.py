@@ -143,6 +143,8 @@ def record_to_stored(record: CallRecord) -> dict[str, Any]:
         "error": record.error,
         "max_duration": record.max_duration,
         "attributes": dict(record.attributes),
+        "contact": record.contact,
+        "contact_id": record.contact_id,
     }
 
 
@@ -173,6 +175,8 @@ def record_from_stored(item: Any) -> CallRecord | None:
         error=_optional_text(item, "error"),
         max_duration=_optional_count(item, "max_duration"),
         attributes={str(key): value for key, value in attributes.items()},
+        contact=_optional_text(item, "contact"),
+        contact_id=_optional_text(item, "contact_id"),
     )
 
 
