@@ -72,6 +72,7 @@ async def test_telspiel_account_is_checked_without_placing_a_call(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "telSpiel demo"
+    assert result["description"] == "telspiel"  # its own last page
     entry = result["result"]
     assert entry.unique_id == "telspiel_demo"
     assert entry.data["username"] == "demo"
@@ -295,7 +296,7 @@ async def test_ameyo_says_its_token_is_not_checked(
         result["flow_id"], form_input(ameyo_data(sandbox))
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["description"] == "unchecked"
+    assert result["description"] == "ameyo"  # says the token was not checked
     assert result["title"] == "Ameyo agent1@127.0.0.1"
     assert result["result"].unique_id == "ameyo_agent1@127.0.0.1"
     assert result["result"].data["verify_ssl"] is True
@@ -333,7 +334,7 @@ async def test_voice_panel_credentials_checked_with_a_report(
         result["flow_id"], form_input(voice_panel_data(sandbox, duration=600))
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert "description" not in result or result["description"] is None
+    assert result["description"] == "voice_panel"  # nothing more to set up
     assert result["result"].unique_id == "voice_panel_demo-uid@127.0.0.1"
     assert result["result"].data["duration"] == 600
     assert {item.path for item in sandbox.sandbox.received("voice_panel")} == {

@@ -76,6 +76,8 @@ def test_every_setting_has_a_label() -> None:
     steps = ENGLISH["config"]["step"]
     for provider in PROVIDER_IDS:
         client = client_class(provider)
+        # The last page says what this provider needs next.
+        assert ENGLISH["config"]["create_entry"][provider]
         assert steps["user"]["menu_options"][provider]
         for setting in client.config_class.settings():
             assert steps[provider]["data"][setting.key]

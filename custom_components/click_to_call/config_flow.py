@@ -119,10 +119,8 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=_title(client_class, data),
                     data=data,
-                    # Say so where the credentials could not be checked.
-                    description=None
-                    if client_class.can_check_credentials
-                    else "unchecked",
+                    # What this provider needs next, if anything.
+                    description=client_class.provider,
                     description_placeholders={
                         "webhook_url": async_webhook_url(
                             self.hass, data[CONF_WEBHOOK_ID]

@@ -70,8 +70,6 @@ class AmeyoClient(ProviderClient[AmeyoConfig]):
     from_is_number = False
     outcome = Outcome.SLOW_ANSWER
     answer_deadline = ANSWER_DEADLINE
-    # Ameyo has no request that checks the token without dialling.
-    can_check_credentials = False
 
     @classmethod
     def account_of(cls, config: AmeyoConfig) -> str:

@@ -50,8 +50,6 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
     accepts_account_ids: ClassVar[bool] = False
     # `extra` parameters that name a phone, read and written as numbers.
     number_extras: ClassVar[frozenset[str]] = frozenset()
-    # Whether `async_check_credentials` can tell good credentials from bad.
-    can_check_credentials: ClassVar[bool] = True
     # For Outcome.POLL: seconds between polls.
     poll_interval: ClassVar[float] = 10.0
     # For Outcome.SLOW_ANSWER: how long the answer may take, in seconds.
