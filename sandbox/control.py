@@ -150,8 +150,12 @@ def routes(sandbox: Sandbox, providers: Mapping[str, ModuleType]) -> list[web.Ro
             sandbox.ameyo_delay = delay
         raise web.HTTPSeeOther("/")
 
+    async def favicon(request: web.Request) -> web.Response:
+        return web.Response(status=204)  # no icon, and no error in a browser
+
     return [
         web.get("/", index),
+        web.get("/favicon.ico", favicon),
         web.post("/sandbox/webhook", set_webhook),
         web.post("/sandbox/report", report),
         web.post("/sandbox/settings", settings),

@@ -286,10 +286,6 @@ async def test_the_actions_fields_win_over_the_contacts(
             {"name": "Bob", "number": "98765 43210 ext. 9"},
             {"number": "number_has_extension"},
         ),
-        (
-            {"name": "Bob", "number": "+1 415 555 2671", "from": "12"},
-            {"from": "invalid_number"},
-        ),
         ({"name": "mom", "number": "91234 56789"}, {"name": "name_taken"}),
         (
             {"name": "Bob", "number": "91234 56789", "aliases": ["MOTHER"]},
@@ -386,3 +382,28 @@ async def test_a_contacts_status_survives_a_restart(
     assert mom is not None
     assert mom.state == "initiated"
     assert mom.attributes["to"] == "+919876543210"
+
+
+async def test_party_a_is_asked_only_where_the_provider_takes_it(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+) -> None:
+    """TeleCMI rings its own user first: its contacts have no "Ring first"."""
+    spokn = await setup_entry(spokn_data(sandbox))
+    for account, asked in ((entry, False), (spokn, True)):
+        result = await hass.config_entries.subentries.async_init(
+            (account.entry_id, SUBENTRY_CONTACT), context={"source": SOURCE_USER}
+        )
+        assert ("from" in result["data_schema"].schema) is asked
+
+
+async def test_party_a_of_a_contact_is_checked_as_a_number(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    spokn = await setup_entry(spokn_data(sandbox))
+    result = await add_contact(
+        hass, spokn, {"name": "Bob", "number": "+1 415 555 2671", "from": "+1 2"}
+    )
+    assert result["errors"] == {"from": "invalid_number"}

@@ -17,6 +17,7 @@ from homeassistant.helpers.selector import (
 from .compat import vol
 from .contacts import CONF_ALIASES, CONF_FROM, CONF_NAME, CONF_NUMBER, CONF_REFERENCE
 from .providers.client import ProviderClient
+from .providers.models import DialField
 from .providers.settings import Kind
 
 _SELECTORS: Final[dict[Kind, Any]] = {
@@ -61,15 +62,15 @@ def settings_schema(
 
 def contact_schema(client_class: type[ProviderClient[Any]]) -> vol.Schema:
     """Build the form of a contact of an account at this provider."""
-    return vol.Schema(
-        {
-            vol.Required(CONF_NAME): _SELECTORS[Kind.TEXT],
-            vol.Required(CONF_NUMBER): _SELECTORS[Kind.PHONE],
-            vol.Optional(CONF_ALIASES): TextSelector(TextSelectorConfig(multiple=True)),
-            # Party A: a phone, or for some providers an agent's user id.
-            vol.Optional(CONF_FROM): _SELECTORS[
-                Kind.PHONE if client_class.from_is_number else Kind.TEXT
-            ],
-            vol.Optional(CONF_REFERENCE): _SELECTORS[Kind.TEXT],
-        }
-    )
+    fields: dict[vol.Marker, Any] = {
+        vol.Required(CONF_NAME): _SELECTORS[Kind.TEXT],
+        vol.Required(CONF_NUMBER): _SELECTORS[Kind.PHONE],
+        vol.Optional(CONF_ALIASES): TextSelector(TextSelectorConfig(multiple=True)),
+    }
+    if DialField.FROM in client_class.supported_fields:
+        # Party A: a phone, or for some providers an agent's user id.
+        fields[vol.Optional(CONF_FROM)] = _SELECTORS[
+            Kind.PHONE if client_class.from_is_number else Kind.TEXT
+        ]
+    fields[vol.Optional(CONF_REFERENCE)] = _SELECTORS[Kind.TEXT]
+    return vol.Schema(fields)

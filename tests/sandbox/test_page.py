@@ -99,3 +99,11 @@ async def test_page_settings(
     assert sandbox.sandbox.ending == form.get("ending", "completed")
     assert f"<option selected>{outcome}</option>" in page
     assert f"value='{delay:g}'" in page
+
+
+async def test_no_favicon_is_not_an_error(
+    sandbox: SandboxServer, session: aiohttp.ClientSession
+) -> None:
+    """A browser asks for /favicon.ico: an empty answer, not a 404 in its console."""
+    async with session.get(sandbox.url("/favicon.ico")) as answer:
+        assert answer.status == 204
