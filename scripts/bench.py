@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from types import MappingProxyType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,9 +41,10 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import ClientSession  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
 from homeassistant import loader  # noqa: E402
-from homeassistant.components import webhook  # noqa: E402
+from homeassistant.components import conversation, webhook  # noqa: E402
+from homeassistant.config_entries import ConfigSubentry  # noqa: E402
 from homeassistant.const import __version__ as HA_VERSION  # noqa: E402
-from homeassistant.core import HomeAssistant, callback  # noqa: E402
+from homeassistant.core import Context, HomeAssistant, callback  # noqa: E402
 from homeassistant.helpers import frame  # noqa: E402
 from homeassistant.helpers.aiohttp_client import async_get_clientsession  # noqa: E402
 from homeassistant.setup import async_setup_component  # noqa: E402
@@ -71,6 +73,7 @@ FULL = {
     "entries": 50,
     "calls": 10000,
     "imports": 7,
+    "voice": 300,
 }
 QUICK = {
     "dials": 100,
@@ -79,6 +82,7 @@ QUICK = {
     "entries": 50,
     "calls": 1500,
     "imports": 2,
+    "voice": 30,
 }
 TELSPIEL_PATH = "/telspiel/api/click-to-call"
 HEADERS = {"accept": "application/json", "api-key": "demo-api-key"}
@@ -168,8 +172,10 @@ class Table:
     def print(self) -> None:
         """Print the lines, aligned."""
         header = ("measurement", "n", "median", "p95", "ratio to baseline")
-        widths = [max(len(row[i]) for row in [header, *self.rows]) for i in range(5)]
-        for row in [header, *self.rows]:
+        # By line number, whatever order they were measured in.
+        rows = sorted(self.rows, key=lambda row: int(row[0].split(".", 1)[0]))
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
+        for row in [header, *rows]:
             print(
                 "  ".join(
                     cell.ljust(width) for cell, width in zip(row, widths, strict=True)
@@ -283,6 +289,52 @@ async def bench_dial(
         ms(dial_wall),
         ms(max(walls["dial"])),
         f"{dial_wall / bare_wall:.2f}x {counts['together']} bare posts at once ({ms(bare_wall)})",
+    )
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def bench_voice(
+    hass: HomeAssistant, sandbox: str, counts: dict[str, int], table: Table
+) -> None:
+    """Line 6: "call Mom" said to the built-in agent against the dial action."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    entry = telspiel_entry(sandbox, 3)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            data=MappingProxyType({"name": "Mom", "number": "98765 43210"}),
+            subentry_type="contact",
+            title="Mom",
+            unique_id=None,
+        ),
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    async def say() -> None:
+        result = await conversation.async_converse(
+            hass, "call Mom", None, Context(), language="en"
+        )
+        assert result.response.speech["plain"]["speech"] == "Calling Mom."
+
+    async def action() -> None:
+        await hass.services.async_call(
+            DOMAIN, "dial", {"contact": "Mom"}, blocking=True, return_response=True
+        )
+
+    variants = {"said": say, "action": action}
+    await interleaved(variants, 20)  # warm-up
+    times = await interleaved(variants, counts["voice"])
+    said, said_p95 = quantiles(times["said"])
+    by_action = quantiles(times["action"])[0]
+    table.add(
+        '6. voice: "call Mom" to the built-in agent',
+        str(len(times["said"])),
+        ms(said),
+        ms(said_p95),
+        f"{said / by_action:.2f}x the dial action with contact Mom ({ms(by_action)})",
     )
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -571,6 +623,8 @@ async def main(quick: bool) -> None:
         with tempfile.TemporaryDirectory() as config_dir:
             async with home_assistant(config_dir) as hass:
                 await bench_dial(hass, sandbox, counts, table)
+                # Before the web server starts: conversation adds its views.
+                await bench_voice(hass, sandbox, counts, table)
                 await bench_webhook(hass, sandbox, counts, table)
                 await bench_memory(hass, sandbox, counts, table)
         await bench_setup(sandbox, counts, table)

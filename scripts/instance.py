@@ -34,6 +34,9 @@ http:
 frontend:
 config:
 api:
+# Assist: the built-in agent, and its dialog in the frontend.
+conversation:
+assist_pipeline:
 logger:
   default: warning
   logs:

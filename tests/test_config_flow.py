@@ -19,6 +19,7 @@ from custom_components.click_to_call.const import (
     CONF_NUMBER_FORMAT,
     CONF_PROVIDER,
     CONF_REPEAT_INTERVAL,
+    CONF_VOICE_ANY_NUMBER,
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
@@ -269,7 +270,12 @@ async def test_options(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     fields = [str(key) for key in result["data_schema"].schema]
-    assert fields == [CONF_NUMBER_FORMAT, CONF_MAX_CALLS_PER_HOUR, CONF_REPEAT_INTERVAL]
+    assert fields == [
+        CONF_NUMBER_FORMAT,
+        CONF_MAX_CALLS_PER_HOUR,
+        CONF_REPEAT_INTERVAL,
+        CONF_VOICE_ANY_NUMBER,
+    ]
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -280,10 +286,12 @@ async def test_options(
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    # Numbers by voice stays off unless chosen.
     assert entry.options == {
         CONF_NUMBER_FORMAT: "e164",
         CONF_MAX_CALLS_PER_HOUR: 3,
         CONF_REPEAT_INTERVAL: 0,
+        CONF_VOICE_ANY_NUMBER: False,
     }
 
 

@@ -12,6 +12,7 @@ from .coordinator import CallCoordinator, ClickToCallConfigEntry
 from .phone import load_region
 from .services import async_setup_services
 from .storage import CallStore
+from .voice import async_get_voice
 from .webhook import async_register_webhook
 
 PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
@@ -33,6 +34,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: ClickToCallConfigEntry) 
     async_register_webhook(hass, coordinator, entry.data[CONF_WEBHOOK_ID])
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_resume()
+    voice = async_get_voice(hass)
+    await voice.async_account_loaded()
+    entry.async_on_unload(voice.async_account_unloaded)
     # Contacts added, changed or removed, and new options: set up again.
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True

@@ -19,6 +19,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -32,6 +33,7 @@ from .const import (
     CONF_PROVIDER,
     CONF_REPEAT_INTERVAL,
     CONF_VERIFY_SSL,
+    CONF_VOICE_ANY_NUMBER,
     CONF_WEBHOOK_ID,
     DEFAULT_MAX_CALLS_PER_HOUR,
     DEFAULT_REPEAT_INTERVAL,
@@ -402,6 +404,8 @@ class ClickToCallOptionsFlow(OptionsFlow):
             fields[vol.Optional(CONF_DEFAULT_MAX_DURATION)] = whole_number(
                 1, 86400, "s"
             )
+        # Off unless chosen: anyone near a microphone could otherwise call anyone.
+        fields[vol.Required(CONF_VOICE_ANY_NUMBER, default=False)] = BooleanSelector()
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(

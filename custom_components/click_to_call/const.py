@@ -20,6 +20,7 @@ CONF_NUMBER_FORMAT: Final = "number_format"
 CONF_MAX_CALLS_PER_HOUR: Final = "max_calls_per_hour"
 CONF_REPEAT_INTERVAL: Final = "repeat_interval"
 CONF_DEFAULT_MAX_DURATION: Final = "default_max_duration"
+CONF_VOICE_ANY_NUMBER: Final = "voice_any_number"
 NUMBER_FORMAT_PROVIDER: Final = "provider"
 DEFAULT_MAX_CALLS_PER_HOUR: Final = 10
 DEFAULT_REPEAT_INTERVAL: Final = 60
