@@ -98,7 +98,8 @@ async def _async_dial(
     try:
         record = await entry.runtime_data.async_dial(data, contact)
     except HomeAssistantError as err:
-        return VoiceAnswer(f"I did not call {who}. {err}")
+        reason = str(err).rstrip(".")
+        return VoiceAnswer(f"I did not call {who}. {reason}.")
     return VoiceAnswer(f"Calling {who}.", record)
 
 
