@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import ameyo, control, spokn, telecmi, telspiel, voice_panel
+from . import ameyo, control, exotel, spokn, telecmi, telspiel, twilio, voice_panel
 from .core import Canned, Received, Sandbox
 
 __all__ = [
@@ -36,6 +36,20 @@ DEFAULT_ACCOUNTS: dict[str, dict[str, str]] = {
     },
     "voice_panel": {"uid": "demo-uid", "pin": "1234"},
     "spokn": {"username": "demo", "password": "demo-password", "enterprise": "true"},
+    "twilio": {
+        "account_sid": "AC00000000000000000000000000000001",
+        "auth_token": "demo-auth-token",
+        "from_number": "+15557654321",
+        # "Full", or "Trial": a trial account calls only its verified numbers.
+        "type": "Full",
+        "verified": "+15551230001",
+    },
+    "exotel": {
+        "account_sid": "demo-sid",
+        "api_key": "demo-api-key",
+        "api_token": "demo-api-token",
+        "caller_id": "08047110000",
+    },
 }
 
 # Provider id -> its module: TITLE, API_PATH (what a user types as the API
@@ -47,6 +61,8 @@ PROVIDERS = {
     "ameyo": ameyo,
     "voice_panel": voice_panel,
     "spokn": spokn,
+    "twilio": twilio,
+    "exotel": exotel,
 }
 
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)

@@ -16,6 +16,8 @@ def test_api_paths(sandbox: SandboxServer) -> None:
         "ameyo": "/ameyo",
         "voice_panel": "/voicepanel",
         "spokn": "/spokn/c2c/1.0/call",
+        "twilio": "/twilio",
+        "exotel": "/exotel",
     }
 
 
