@@ -13,7 +13,7 @@ from types import ModuleType
 
 from aiohttp import web
 
-from . import ameyo
+from . import ameyo, telecmi
 from .core import Sandbox, SimulatedCall
 
 STATUSES = ("connected", "completed", "busy", "no_answer", "cancelled", "failed")
@@ -81,6 +81,7 @@ def _page(sandbox: Sandbox, base: str, providers: Mapping[str, ModuleType]) -> s
     )
     endings = _options(ENDINGS, sandbox.ending)
     outcomes = _options(tuple(ameyo.OUTCOMES), sandbox.ameyo_outcome)
+    formats = _options(telecmi.FORMATS, sandbox.telecmi_format)
     connect, end = _seconds(sandbox.progress)
     panel_connect, panel_end = _seconds(sandbox.voice_panel_progress)
     return f"""<!doctype html><html><head><title>Click to Call sandbox</title>
@@ -91,13 +92,17 @@ end of the config flow to have calls report their status.</p>
 <table><tr><th>Provider</th><th>Credentials</th><th>API URL</th><th>Status webhook</th></tr>
 {accounts}</table>
 <h2>Simulated progress</h2><form method=post action=/sandbox/settings>
-<p>Calls end <select name=ending>{endings}</select>: calls of providers
-with a status webhook report <i>connected</i> {escape(connect)}, then the ending
-{escape(end)}; Spokn posts its legs on the same timing; voice panel reports show
+<p>Calls end <select name=ending>{endings}</select>: calls answer
+{escape(connect)} and end {escape(end)}, each provider reporting it its own way
+(TeleCMI to the webhook saved above; Spokn, Twilio and Exotel to the URLs
+each dial sent); voice panel reports show
 the call connected {escape(panel_connect)} and ended {escape(panel_end)}.</p>
 <p>Ameyo answers a dial after <input name=ameyo_delay size=5
 value='{sandbox.ameyo_delay:g}'> s with <select name=ameyo_outcome>{outcomes}</select>
-(when agent and campaign are right).</p><button>Save</button></form>
+(when agent and campaign are right).</p>
+<p>TeleCMI reports in its <select name=telecmi_format>{formats}</select> format
+(chub: live events and detail records with the dial's request_id; chub-india:
+the older format, without it).</p><button>Save</button></form>
 <h2>Calls</h2><table><tr><th>Provider</th><th>Call</th><th>To</th><th>Reported</th>
 <th>Report a status</th></tr>{calls}</table></body></html>"""
 
@@ -140,6 +145,8 @@ def routes(sandbox: Sandbox, providers: Mapping[str, ModuleType]) -> list[web.Ro
         form = await request.post()
         if (ending := str(form.get("ending", ""))) in ENDINGS:
             sandbox.ending = ending
+        if (format_ := str(form.get("telecmi_format", ""))) in telecmi.FORMATS:
+            sandbox.telecmi_format = format_
         if (outcome := str(form.get("ameyo_outcome", ""))) in ameyo.OUTCOMES:
             sandbox.ameyo_outcome = outcome
         try:

@@ -16,11 +16,14 @@ import logging
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp.typedefs import StrOrURL
 from multidict import CIMultiDict
 
 LOGGER = logging.getLogger("sandbox")
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Plays a call out: the call, the webhook URL, (connect_after, end_after).
+type Player = Callable[[SimulatedCall, str, tuple[float, float]], Awaitable[None]]
 
 
 async def json_object(request: web.Request) -> dict[str, Any] | None:
@@ -93,6 +96,8 @@ class Sandbox:
     # Seconds after a voice panel call is placed until its report shows it
     # connected, then ended (by `ending`).
     voice_panel_progress: tuple[float, float] = (3.0, 8.0)
+    # TeleCMI's webhook format: "chub" (request_id in each) or "chub-india".
+    telecmi_format: str = "chub"
     # Whether the Spokn account may set apartycid, bpartycid and url.
     spokn_enterprise: bool = True
     requests: list[Received] = field(default_factory=list)
@@ -148,26 +153,25 @@ class Sandbox:
 
         return logged
 
-    def place(self, provider: str, call_id: str, to: str, from_: str | None) -> None:
-        """Remember an accepted call and, if a webhook is set, play it out."""
-        self.calls[call_id] = SimulatedCall(provider, call_id, to, from_)
-        if self.progress is not None and provider in self.webhooks:
-            self.spawn(self._play(call_id, *self.progress))
+    def place(
+        self,
+        provider: str,
+        call_id: str,
+        to: str,
+        from_: str | None,
+        player: Player | None = None,
+    ) -> None:
+        """Remember an accepted call; `player` plays it out to the saved webhook."""
+        call = self.calls[call_id] = SimulatedCall(provider, call_id, to, from_)
+        url = self.webhooks.get(provider)
+        if player is not None and self.progress is not None and url is not None:
+            self.spawn(player(call, url, self.progress))
 
     def spawn(self, coro: Awaitable[None]) -> None:
         """Run a background job for as long as the sandbox runs."""
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _play(self, call_id: str, connect_after: float, end_after: float) -> None:
-        await asyncio.sleep(connect_after)
-        await self.report(call_id, "connected")
-        await asyncio.sleep(end_after - connect_after)
-        duration = (
-            None if self.ending != "completed" else round(end_after - connect_after)
-        )
-        await self.report(call_id, self.ending, duration)
 
     async def report(
         self, call_id: str, status: str, duration: int | None = None
@@ -180,7 +184,7 @@ class Sandbox:
         call.reported.append(status)
         return await self.post(self.webhooks[call.provider], json=body)
 
-    async def post(self, url: str, **kwargs: Any) -> int:
+    async def post(self, url: StrOrURL, **kwargs: Any) -> int:
         """POST to Home Assistant; return the HTTP status (0 if unreachable)."""
         if self._session is None:
             self._session = ClientSession(timeout=ClientTimeout(total=10))

@@ -51,6 +51,18 @@ TELECMI_SUCCESS: Final = (
     '"request_id": "s96C6XK1BUHX0oVZfOo5NhoJfZZJd0y1nmrNN6dhdkW"}'
 )
 
+
+# telecmi-webhooks.txt, section 6: TeleCMI's webhooks as printed (JSON over
+# several lines). (a) a live event, leg A started.
+TELECMI_EVENT_A_STARTED: Final = '{"call_id":"e51d5392-d9cf-123b-fe91-3cecefb9bfb6","leg":"a","type":"event","user":"202_2222223",\n "cmiuuid":"ccd826f9-67a4-4467-acfb-a53093ff5c9d","direction":"outbound","callerid":"442000000000",\n "app_id":2223343,"time":1650635340436,"custom":"{\\"crm\\":\\"true\\"}",\n "extra_params":"{\\"click2call\\":\\"true\\"}","request_id":"bvS68LlqtFunYMQO0db6g9klSdfS0UHHDoK9S9Qvaed",\n "status":"started","to":"442000000001","conversation_uuid":"ccd826f9-67a4-4467-acfb-a53093ff5c9d"}'
+# (c) a call detail record, leg B answered.
+TELECMI_CDR_B_ANSWERED: Final = '{"virtual_number":"440000000000","call_id":"c4504776-d91e-123b-29a7-56000429abc3",\n "custom":"{\\"crm\\":\\"true\\"}","leg":"b","type":"cdr","appid":2222223,"to":442000000001,\n "cmiuuid":"0da4f02e-6ece-42e4-989b-1e6766b5a81e","status":"answered","user":"202_2222223",\n "time":1650630551178,"direction":"outbound","answeredsec":6,"hangup_reason":"sent_bye",\n "request_id":"c0Sq3mbykoHgVgLfyWTr6cV6HB5Z0Fk4AXpZFkOClSr","extra_params":"{\\"click2call\\":\\"true\\"}",\n "record":true,"filename":"16506305548176941220057791_2222223.mp3"}'
+# (d) a call detail record, leg A missed.
+TELECMI_CDR_A_MISSED: Final = '{"virtual_number":"440000000000","call_id":"c4504776-d91e-123b-29a7-56000429abc3",\n "custom":"{\\"crm\\":\\"true\\"}","leg":"a","type":"cdr","appid":2222223,"to":442000000000,\n "cmiuuid":"15b58236-734f-4000-a5e8-78284068f5c7","status":"missed","user":"202_2222223",\n "time":1650628175336,"direction":"outbound","hangup_reason":"recv_cancel",\n "request_id":"D8qpRb27mpXEYgEdAMY6arnQ2ONAB04Y86QrfKbOWZQ","extra_params":"{\\"click2call\\":\\"true\\"}"}'
+# (e) the older format (chub-india), without request_id: an event and a CDR.
+TELECMI_INDIA_EVENT: Final = '{"leg":"a","type":"event","click_to_call":"true","user":"109_1111113",\n  "cmiuuid":"d965c6e0-5493-44f8-8d7d-b9a8077013a4","direction":"outbound","callerid":4471000000,\n  "app_id":1111113,"time":1571122196059,"status":"started","to":9100000000,\n  "conversation_uuid":"d965c6e0-5493-44f8-8d7d-b9a8077013a4"}'
+TELECMI_INDIA_CDR: Final = '{"type":"cdr","appid":1111113,"to":9100000000,"cmiuuid":"760df326-7f03-4b5d-b573-278dec867f13",\n  "status":"answered","user":"103_1111113","time":1570184401056,"direction":"outbound",\n  "answeredsec":13,"click_to_call":"true","record":"true","filename":"157018440105699392452463833_1111113.mp3"}'
+
 # Ameyo's document. Several are not valid JSON (raw newlines inside strings, \< escapes,
 # unbalanced quotes): that is how the document prints them, and how they are served.
 AMEYO_REQUEST: Final = r"""{

@@ -276,6 +276,10 @@ async def test_options(
         CONF_REPEAT_INTERVAL,
         CONF_VOICE_ANY_NUMBER,
     ]
+    # The webhook's address, for a user who missed the setup's last page.
+    assert result["description_placeholders"] == {
+        "webhook_url": "http://10.10.10.10:8123/api/webhook/telspiel-webhook"
+    }
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],

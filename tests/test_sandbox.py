@@ -10,49 +10,18 @@ import sys
 import time
 
 import aiohttp
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.click_to_call.const import DOMAIN
-from sandbox import DEFAULT_ACCOUNTS, Sandbox, create_app
-from tests.conftest import EntryFactory, SandboxServer, telecmi_data, wait_for_state
+from tests.conftest import EntryFactory, SandboxServer, telecmi_data
 
 pytestmark = pytest.mark.usefixtures("integration")
 
 STATUS = "sensor.telecmi_test_last_call_status"
 DURATION = "sensor.telecmi_test_last_call_duration"
-
-
-async def test_simulated_call_plays_out_through_the_webhook(
-    hass: HomeAssistant,
-    hass_client_no_auth: ClientSessionGenerator,
-    setup_entry: EntryFactory,
-    socket_enabled: None,
-) -> None:
-    """TeleCMI through the sandbox: initiated, connected, completed, over HTTP."""
-    state = Sandbox(
-        accounts={name: dict(account) for name, account in DEFAULT_ACCOUNTS.items()},
-        progress=(0.05, 0.1),
-    )
-    server = TestServer(create_app(state), host="127.0.0.1")
-    await server.start_server()
-    try:
-        await setup_entry(telecmi_data(SandboxServer(state, server)))
-        home = await hass_client_no_auth()
-        state.webhooks["telecmi"] = str(home.make_url("/api/webhook/telecmi-webhook"))
-        await hass.services.async_call(
-            DOMAIN, "dial", {"to": "98765 43210"}, blocking=True
-        )
-        assert hass.states.get(STATUS).state == "initiated"  # type: ignore[union-attr]
-        await wait_for_state(hass, STATUS, "connected")
-        await wait_for_state(hass, STATUS, "completed")
-        assert hass.states.get(DURATION).state == "0"  # type: ignore[union-attr]
-        [call] = state.calls.values()
-        assert call.reported == ["connected", "completed"]
-    finally:
-        await server.close()
 
 
 async def test_page_and_buttons(

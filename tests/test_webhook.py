@@ -15,7 +15,13 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.click_to_call.const import EVENT_CALL_UPDATED
-from tests.conftest import EntryFactory, SandboxServer, dial, telecmi_data
+from tests.conftest import (
+    EntryFactory,
+    SandboxServer,
+    dial,
+    spokn_data,
+    telecmi_data,
+)
 
 pytestmark = pytest.mark.usefixtures("integration")
 
@@ -186,10 +192,16 @@ async def test_oversized_body_is_not_read(
     assert "body too large" in caplog.text
 
 
-async def test_only_post_is_accepted(
-    hass: HomeAssistant, entry: MockConfigEntry, client: TestClient
+async def test_a_get_is_refused_where_the_provider_only_posts(
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    answer = await client.get(WEBHOOK)
+    """Spokn posts its reports; TeleCMI may GET (tests/test_telecmi_webhooks.py)."""
+    await setup_entry(spokn_data(sandbox))
+    client = await hass_client_no_auth()
+    answer = await client.get("/api/webhook/spokn-webhook")
     assert answer.status == 405
 
 

@@ -174,6 +174,8 @@ class CallTracker:
         a call back to an earlier status, changes nothing.
         """
         record = self.get(update.call_id, update.provider_call_id)
+        if record is None and update.to is not None:
+            record = self._newest_open_call_to(update.to)
         if record is None or self._closed:
             return None
         status_changed = update.status.rank > record.status.rank
@@ -204,6 +206,14 @@ class CallTracker:
         self._on_change()
         self._prune()
         return record
+
+    def _newest_open_call_to(self, number: str) -> CallRecord | None:
+        """Find the newest open call to a number, written with or without +."""
+        digits = number.lstrip("+")
+        for record in reversed(self._calls.values()):
+            if not record.status.is_final and record.to.lstrip("+") == digits:
+                return record
+        return None
 
     def _keep(self, record: CallRecord) -> None:
         self._calls[record.call_id] = record

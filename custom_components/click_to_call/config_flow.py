@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
+import secrets
 from typing import Any
 
 from homeassistant.components import webhook
@@ -27,6 +28,7 @@ from homeassistant.helpers.selector import (
 
 from .compat import vol
 from .const import (
+    CONF_CALLBACK_KEY,
     CONF_DEFAULT_MAX_DURATION,
     CONF_MAX_CALLS_PER_HOUR,
     CONF_NUMBER_FORMAT,
@@ -118,6 +120,8 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
                 await self.async_set_unique_id(_unique_id(client_class, data))
                 self._abort_if_unique_id_configured()
                 data[CONF_WEBHOOK_ID] = webhook.async_generate_id()
+                # For providers that do not sign callbacks: a secret in the URL.
+                data[CONF_CALLBACK_KEY] = secrets.token_urlsafe(24)
                 return self.async_create_entry(
                     title=_title(client_class, data),
                     data=data,
@@ -180,6 +184,11 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
             data = {
                 CONF_PROVIDER: client_class.provider,
                 CONF_WEBHOOK_ID: entry.data[CONF_WEBHOOK_ID],
+                **{
+                    key: entry.data[key]
+                    for key in (CONF_CALLBACK_KEY,)
+                    if key in entry.data
+                },
                 **user_input,
             }
             errors, placeholders = await self._async_check(client_class, data)
@@ -412,4 +421,9 @@ class ClickToCallOptionsFlow(OptionsFlow):
                 vol.Schema(fields), user_input or self.config_entry.options
             ),
             errors=errors,
+            description_placeholders={
+                "webhook_url": async_webhook_url(
+                    self.hass, self.config_entry.data[CONF_WEBHOOK_ID]
+                )
+            },
         )

@@ -14,6 +14,8 @@ SERVICE_DIAL: Final = "dial"
 CONF_PROVIDER: Final = "provider"
 CONF_WEBHOOK_ID: Final = "webhook_id"
 CONF_VERIFY_SSL: Final = "verify_ssl"
+# A secret in the callback URL, for providers that do not sign their callbacks.
+CONF_CALLBACK_KEY: Final = "callback_key"
 
 # Options: dial defaults, number format and the call guard.
 CONF_NUMBER_FORMAT: Final = "number_format"

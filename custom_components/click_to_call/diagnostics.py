@@ -8,7 +8,7 @@ from typing import Any
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_WEBHOOK_ID
+from .const import CONF_CALLBACK_KEY, CONF_WEBHOOK_ID
 from .coordinator import ClickToCallConfigEntry
 from .phone import mask_number
 from .providers.client import ProviderClient
@@ -57,7 +57,7 @@ def to_redact(client_class: type[ProviderClient[Any]]) -> set[str]:
     address identify people. The webhook id is the webhook's only credential,
     and diagnostics are posted in public bug reports.
     """
-    return {CONF_WEBHOOK_ID} | {
+    return {CONF_WEBHOOK_ID, CONF_CALLBACK_KEY} | {
         setting.key
         for setting in client_class.config_class.settings()
         if setting.kind in (Kind.SECRET, Kind.PHONE, Kind.URL) or setting.required

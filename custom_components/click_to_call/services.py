@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -28,6 +29,7 @@ from .const import (
     ATTR_REFERENCE,
     ATTR_RETRIES,
     ATTR_TO,
+    CONF_CALLBACK_KEY,
     CONF_NUMBER_FORMAT,
     CONF_WEBHOOK_ID,
     DOMAIN,
@@ -241,8 +243,18 @@ def _number_format(coordinator: CallCoordinator) -> NumberFormat:
 
 
 def _callback_url(coordinator: CallCoordinator) -> str | None:
-    """Return the webhook's full URL for providers that report to it."""
-    if coordinator.client.outcome is not Outcome.WEBHOOK:
+    """Return the webhook's full URL for providers that report to it.
+
+    With the entry's key in the query for providers that do not sign their
+    callbacks; None while Home Assistant has no URL a provider could reach.
+    """
+    client = coordinator.client
+    if client.outcome is not Outcome.WEBHOOK:
         return None
-    url = async_webhook_url(coordinator.hass, coordinator.entry.data[CONF_WEBHOOK_ID])
-    return url if url.startswith(("http://", "https://")) else None
+    data = coordinator.entry.data
+    url = async_webhook_url(coordinator.hass, data[CONF_WEBHOOK_ID])
+    if not url.startswith(("http://", "https://")):
+        return None
+    if client.callback_key:
+        url = f"{url}?{urlencode({'key': data.get(CONF_CALLBACK_KEY, '')})}"
+    return url

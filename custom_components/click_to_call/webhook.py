@@ -8,6 +8,7 @@ anywhere: {"call_id" or "provider_call_id": text, "status": a call status,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from hmac import compare_digest
 import json
 from typing import TYPE_CHECKING, Any, Final
 
@@ -16,10 +17,11 @@ from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.network import NoURLAvailableError
 
-from .const import DOMAIN, LOGGER
+from .const import CONF_CALLBACK_KEY, DOMAIN, LOGGER
+from .providers.client import ProviderClient
 from .providers.errors import CallbackError
 from .providers.http import read_bounded
-from .providers.models import CallStatus, CallUpdate
+from .providers.models import Callback, CallStatus, CallUpdate
 from .providers.text import safe_json
 
 if TYPE_CHECKING:
@@ -37,11 +39,13 @@ def async_register_webhook(
 ) -> None:
     """Register the entry's webhook for as long as the entry is loaded."""
     title = coordinator.entry.title
+    client = coordinator.client
+    key = coordinator.entry.data.get(CONF_CALLBACK_KEY)
 
     async def handle(
         hass: HomeAssistant, webhook_id: str, request: Request
     ) -> Response | None:
-        """Apply a callback; anything unusable is ignored (HA answers 200).
+        """Apply a callback; anything unusable is ignored.
 
         The coordinator is the one this webhook was registered for, not the
         entry's current one: a body still arriving when the entry unloads
@@ -51,26 +55,52 @@ def async_register_webhook(
         body = await read_bounded(request.content, MAX_CALLBACK_BYTES)
         if body is None:
             LOGGER.debug("Ignored a callback for %s: body too large", title)
-            return None
+            return _reply(client)
+        if client.callback_key and not _has_key(request.query.get("key"), key):
+            LOGGER.debug("Ignored a callback for %s: no or wrong key", title)
+            return _reply(client)
+        callback = Callback(
+            method=request.method,
+            url=async_webhook_url(hass, webhook_id),
+            query_string=request.rel_url.raw_query_string,
+            headers=request.headers,
+            body=body,
+        )
         try:
-            update = coordinator.client.parse_callback(
-                request.content_type, body
-            ) or parse_generic_callback(body)
+            update = client.parse_callback(callback) or parse_generic_callback(body)
         except CallbackError as err:
             LOGGER.debug("Ignored a callback for %s: %s", title, err)
-            return None
+            return _reply(client)
         if coordinator.async_apply(update) is None:
             LOGGER.debug(
                 "Callback for %s changed nothing (unknown call or not newer)", title
             )
-        return None
+        return _reply(client)
 
     webhook.async_register(
-        hass, DOMAIN, title, webhook_id, handle, allowed_methods=["POST"]
+        hass,
+        DOMAIN,
+        title,
+        webhook_id,
+        handle,
+        allowed_methods=list(client.callback_methods),
     )
     coordinator.entry.async_on_unload(
         lambda: webhook.async_unregister(hass, webhook_id)
     )
+
+
+def _has_key(given: str | None, key: str | None) -> bool:
+    """Compare the callback's key with the entry's, in constant time."""
+    return given is not None and key is not None and compare_digest(given, key)
+
+
+def _reply(client: ProviderClient[Any]) -> Response | None:
+    """Answer what the provider expects (Twilio: TwiML); else Home Assistant's 200."""
+    if client.callback_reply is None:
+        return None
+    body, content_type = client.callback_reply
+    return Response(text=body, content_type=content_type)
 
 
 @callback

@@ -33,13 +33,13 @@ async def test_page_shows_the_new_accounts(
     # Credentials as a person reads them, not as a Python dict.
     assert "hash_key: <code>demo-hash-key</code>" in page
     assert "{'" not in page
-    # Only TeleCMI posts the generic webhook; telSpiel has no callback at all.
+    # Only TeleCMI reports to a webhook saved here; telSpiel has no callback.
     assert page.count("action=/sandbox/webhook") == 1
     assert "telSpiel has no status callback" in page
     assert "Posts each leg to the callback url" in page
     assert "<option selected>connected</option>" in page
     assert "name=ameyo_delay size=5\nvalue='5'" in page
-    assert "<i>connected</i> never" in page  # the fixture's progress is None
+    assert "calls answer\nnever and end never" in page  # the fixture's progress is None
     assert "connected after 3 s and ended after 8 s" in page
 
 
@@ -84,6 +84,8 @@ async def test_page_refuses_webhooks_for_other_providers(
         ({"ameyo_delay": "inf"}, "connected", 5.0),
         ({"ameyo_delay": "601"}, "connected", 5.0),
         ({"ending": "busy"}, "connected", 5.0),
+        ({"telecmi_format": "chub-india"}, "connected", 5.0),
+        ({"telecmi_format": "legacy"}, "connected", 5.0),
     ],
 )
 async def test_page_settings(
@@ -99,6 +101,8 @@ async def test_page_settings(
     assert sandbox.sandbox.ameyo_outcome == outcome
     assert sandbox.sandbox.ameyo_delay == delay
     assert sandbox.sandbox.ending == form.get("ending", "completed")
+    expected_format = form.get("telecmi_format", "chub").replace("legacy", "chub")
+    assert sandbox.sandbox.telecmi_format == expected_format
     assert f"<option selected>{outcome}</option>" in page
     assert f"value='{delay:g}'" in page
 

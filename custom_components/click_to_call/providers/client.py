@@ -16,6 +16,7 @@ import aiohttp
 from .errors import ErrorKey, NotSentError
 from .http import HttpAnswer, async_request
 from .models import (
+    Callback,
     CallUpdate,
     DialField,
     DialRequest,
@@ -50,6 +51,11 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
     accepts_account_ids: ClassVar[bool] = False
     # `extra` parameters that name a phone, read and written as numbers.
     number_extras: ClassVar[frozenset[str]] = frozenset()
+    # For Outcome.WEBHOOK: whether the callback URL carries a secret key (for
+    # providers that do not sign their callbacks), and what to answer them.
+    callback_key: ClassVar[bool] = False
+    callback_reply: ClassVar[tuple[str, str] | None] = None
+    callback_methods: ClassVar[tuple[str, ...]] = ("POST",)
     # For Outcome.POLL: seconds between polls.
     poll_interval: ClassVar[float] = 10.0
     # For Outcome.SLOW_ANSWER: how long the answer may take, in seconds.
@@ -102,11 +108,11 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
                 translation_key=ErrorKey.INVALID_SETTING,
             )
 
-    def parse_callback(self, content_type: str, body: bytes) -> CallUpdate | None:
+    def parse_callback(self, callback: Callback) -> CallUpdate | None:
         """Read a callback in the provider's own format; None if it is not one.
 
         Raises CallbackError for a callback in the provider's format that
-        says nothing usable.
+        says nothing usable, or that is not the provider's (a bad signature).
         """
         return None
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
+from functools import cached_property
 from typing import Any
+from urllib.parse import parse_qsl
 
 
 class CallStatus(StrEnum):
@@ -102,7 +104,11 @@ class PolledCall:
 
 @dataclass(frozen=True, slots=True)
 class CallUpdate:
-    """A status report about one call, from a dial, a callback or a poll."""
+    """A status report about one call, from a dial, a callback or a poll.
+
+    The call is found by our id, else by the provider's, else (for providers
+    whose reports carry neither) as the newest open call to `to`.
+    """
 
     status: CallStatus
     call_id: str | None = None
@@ -110,3 +116,26 @@ class CallUpdate:
     duration: int | None = None
     error: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
+    to: str | None = None
+
+
+@dataclass(frozen=True)
+class Callback:
+    """A request that reached the entry's webhook."""
+
+    method: str
+    # The webhook's URL as the provider was given it, without a query.
+    url: str
+    query_string: str
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        """Return the media type, without its parameters."""
+        return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+    @cached_property
+    def query(self) -> dict[str, str]:
+        """Return the query's fields (the last value of a repeated one)."""
+        return dict(parse_qsl(self.query_string, keep_blank_values=True))

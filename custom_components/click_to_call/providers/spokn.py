@@ -30,6 +30,7 @@ from .errors import (
 )
 from .http import HttpAnswer
 from .models import (
+    Callback,
     CallStatus,
     CallUpdate,
     DialField,
@@ -214,11 +215,11 @@ class SpoknClient(ProviderClient[SpoknConfig]):
         await self._send(form)
         return DialResult()
 
-    def parse_callback(self, content_type: str, body: bytes) -> CallUpdate | None:
+    def parse_callback(self, callback: Callback) -> CallUpdate | None:
         """Read Spokn's form-encoded leg report."""
-        if content_type != FORM:
+        if callback.content_type != FORM:
             return None
-        return parse_leg_report(body, self.config.username)
+        return parse_leg_report(callback.body, self.config.username)
 
     async def _send(self, form: dict[str, str]) -> None:
         answer = await self._request(

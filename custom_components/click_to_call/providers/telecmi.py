@@ -1,17 +1,23 @@
 """TeleCMI click to call.
 
 POST JSON with the credentials in the body and `to` as a JSON number. Status
-comes back through the entry's webhook, matched by `request_id`.
+comes back through the entry's webhook, set once in TeleCMI's dashboard:
+TeleCMI's own live events (`type: event`) and call detail records (`type:
+cdr`), one per leg, matched to the call by `request_id` (the dial's answer).
+The generic JSON format is taken too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import json
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 from .client import ProviderClient
 from .errors import (
     AuthenticationError,
+    CallbackError,
     ErrorKey,
     InvalidRequestError,
     NotSentError,
@@ -19,11 +25,35 @@ from .errors import (
     UnexpectedAnswerError,
 )
 from .http import HttpAnswer
-from .models import DialField, DialRequest, DialResult, NumberFormat, Outcome
+from .models import (
+    Callback,
+    CallStatus,
+    CallUpdate,
+    DialField,
+    DialRequest,
+    DialResult,
+    NumberFormat,
+    Outcome,
+)
 from .settings import Kind, ProviderConfig, setting
-from .text import is_ascii_digits
+from .text import is_ascii_digits, safe_json
 
 DEFAULT_API_URL: Final = "https://rest.telecmi.com/v2/webrtc/click2call"
+FORM: Final = "application/x-www-form-urlencoded"
+MAX_SECONDS: Final = 10**7
+# A missed leg's hangup_reason -> the call's status. recv_cancel: the phone
+# rang out; sent_reject: it declined; recv_bye/sent_bye: one side gave up
+# before the answer. TeleCMI documents no busy or failed leg: those are guesses.
+_MISSED: Final = {
+    "recv_cancel": CallStatus.NO_ANSWER,
+    "sent_reject": CallStatus.REJECTED,
+    "recv_bye": CallStatus.CANCELLED,
+    "sent_bye": CallStatus.CANCELLED,
+    "busy": CallStatus.BUSY,
+    # The older format's missed record gives no reason: it rang out.
+    "missed": CallStatus.NO_ANSWER,
+}
+_PARTY: Final = {"a": "A party (the TeleCMI user)", "b": "B party"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +76,8 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
     number_format = NumberFormat.DIGITS
     supported_fields = frozenset({DialField.EXTRA})
     outcome = Outcome.WEBHOOK
+    # TeleCMI's pages allow "POST or GET" for their webhooks.
+    callback_methods = ("POST", "GET")
 
     @classmethod
     def account_of(cls, config: TelecmiConfig) -> str:
@@ -80,6 +112,26 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
         data = await self._send(body)
         request_id = data.get("request_id")
         return DialResult(provider_call_id=str(request_id) if request_id else None)
+
+    def parse_callback(self, callback: Callback) -> CallUpdate | None:
+        """Read TeleCMI's live event or call detail record; None if not one.
+
+        POST with JSON, as TeleCMI's examples read it; a GET (which TeleCMI's
+        newer pages allow, without showing it) carries the same keys in its
+        query, as text.
+        """
+        if callback.method == "GET":
+            data: Any = callback.query
+        elif callback.content_type == FORM:
+            data = dict(parse_qsl(callback.body.decode("utf-8", "replace")))
+        else:
+            try:
+                data = safe_json(json.loads(callback.body))
+            except (ValueError, RecursionError):
+                return None
+        if not isinstance(data, dict) or data.get("type") not in ("event", "cdr"):
+            return None
+        return parse_notification(data)
 
     def _credentials(self) -> dict[str, Any]:
         return {"user_id": self.config.user_id, "secret": self.config.secret}
@@ -117,3 +169,78 @@ def _message(answer: HttpAnswer, default: str) -> str:
 
 
 CLIENT = TelecmiClient
+
+
+def parse_notification(data: dict[str, Any]) -> CallUpdate:
+    """Map one leg's live event or call detail record to an update.
+
+    Raises CallbackError for one that cannot be linked to a call. Leg A
+    answering alone is not `connected`; a hangup event only announces the
+    detail records that give the outcome.
+    """
+    leg = str(data.get("leg") or "").lower()
+    status = str(data.get("status", "")).lower()
+    if leg not in _PARTY:
+        if leg:
+            raise CallbackError(f"unknown leg {leg!r}")
+        # The older format's detail records carry no leg: one per call, read
+        # as the call's outcome (leg B's); its events, as leg A's.
+        leg = "b" if data["type"] == "cdr" else "a"
+    request_id, to = _link(data)
+    if data["type"] == "event":
+        connected = status == "answered" and leg == "b"
+        status_now = CallStatus.CONNECTED if connected else CallStatus.INITIATED
+        return CallUpdate(status_now, provider_call_id=request_id, to=to)
+    if status == "answered":
+        seconds = _seconds(data.get("answeredsec"))
+        # Leg A answering says nothing of B: leg B's own record decides.
+        if leg == "a":
+            return CallUpdate(CallStatus.INITIATED, provider_call_id=request_id, to=to)
+        return CallUpdate(
+            CallStatus.COMPLETED, provider_call_id=request_id, to=to, duration=seconds
+        )
+    reason = str(data.get("hangup_reason") or status).lower()
+    return CallUpdate(
+        _MISSED.get(reason, CallStatus.FAILED),
+        provider_call_id=request_id,
+        to=to,
+        error=f"{_PARTY[leg]}: {status or 'ended'} ({reason})",
+    )
+
+
+def _link(data: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Say how to find the call: (request_id, None), else (None, the number).
+
+    The older format (chub-india) has no request_id; its `to` is the number
+    the dial sent, so the newest open call to it is the one.
+    """
+    request_id = _text(data.get("request_id"))
+    if request_id is not None:
+        return request_id, None
+    to = _text(data.get("to"))
+    if to is None or not is_ascii_digits(to):
+        raise CallbackError("neither a request_id nor the number dialled")
+    return None, to
+
+
+def _text(value: Any) -> str | None:
+    """Return a short text or number as text; None for anything else."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and 0 < len(value) <= 256:
+        return value
+    return None
+
+
+def _seconds(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError) as err:
+        raise CallbackError("answeredsec is not a number of seconds") from err
+    if not 0 <= seconds < MAX_SECONDS:
+        raise CallbackError("answeredsec is out of range")
+    return seconds
