@@ -39,10 +39,10 @@ DEFAULT_ACCOUNTS: dict[str, dict[str, str]] = {
     "twilio": {
         "account_sid": "AC00000000000000000000000000000001",
         "auth_token": "demo-auth-token",
-        "from_number": "+15557654321",
+        "from_number": "+14155550100",
         # "Full", or "Trial": a trial account calls only its verified numbers.
         "type": "Full",
-        "verified": "+15551230001",
+        "verified": "+14155550101",
     },
     "exotel": {
         "account_sid": "demo-sid",

@@ -162,3 +162,40 @@ SPOKN_SUCCESS: Final = """<?xml version="1.0"?>
   </c2c>
 </spokn>
 """
+
+# Twilio's fact sheet, section 2: the Call resource a create answers (its
+# subresource_uris is elided as {...}: not JSON, as printed).
+TWILIO_CALL_ANSWER: Final = '{"sid":"CAxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","account_sid":"ACxxx...","parent_call_sid":null,\n "to":"+15551230001","from":"+15557654321","status":"queued","direction":"outbound-api",\n "start_time":null,"end_time":null,"duration":null,"price":null,"price_unit":"USD","answered_by":null,\n "api_version":"2010-04-01","queue_time":"0","date_created":"Tue, 31 Aug 2010 20:36:28 +0000",\n "uri":"/2010-04-01/Accounts/ACxxx/Calls/CAxxx.json","subresource_uris":{...}}'
+
+# Section 3: an error.
+TWILIO_ERROR: Final = '{"code":21211,"message":"The \'To\' number +1555 is not a valid phone number.",\n "more_info":"https://www.twilio.com/docs/errors/21211","status":400}'
+
+# Section 4: A's completed status callback, form-encoded, as printed over three
+# indented lines (tests join them).
+TWILIO_STATUS_COMPLETED: Final = "  AccountSid=ACxxx&ApiVersion=2010-04-01&CallSid=CAaaa&CallStatus=completed&CallDuration=42&Duration=1\n  &Direction=outbound-api&From=%2B15557654321&To=%2B15551230001&SipResponseCode=200\n  &Timestamp=Tue%2C+31+Aug+2010+20%3A37%3A10+%2B0000&CallbackSource=call-progress-events&SequenceNumber=3"
+
+# Exotel's fact sheet, section 2: the connect answer.
+EXOTEL_CONNECT_ANSWER: Final = '{"Call":{"Sid":"c5797dcbaaeed7678c4062a4a3ed2f8a","ParentCallSid":null,"DateCreated":"2017-03-03 10:48:33",\n "DateUpdated":"2017-03-03 10:48:33","AccountSid":"Exotel","To":"0XXXXX38847","From":"0XXXXX30240",\n "PhoneNumberSid":"0XXXXXX4890","Status":"in-progress","StartTime":"2017-03-03 10:48:33","EndTime":null,\n "Duration":null,"Price":null,"Direction":"outbound-api","AnsweredBy":null,"ForwardedFrom":null,\n "CallerName":null,"Uri":"/v1/Accounts/Exotel/Calls/c5797dcbaaeed7678c4062a4a3ed2f8a","RecordingUrl":null}}'
+
+# Section 3: the error shape ("Code":... as printed: not JSON).
+EXOTEL_ERROR: Final = '{"RestException":{"Status":400,"Message":"...","Code":...}}'
+
+# Section 4: the terminal callback in JSON, both legs talked.
+EXOTEL_TERMINAL: Final = '{"CallSid":"80bfbec2d78bbbf10fb851f4fa165211","DateUpdated":"2024-01-15 14:30:45","Status":"completed",\n "RecordingUrl":"https://s3-ap-southeast-1.amazonaws.com/...","EventType":"terminal",\n "DateCreated":"2024-01-15 14:25:10","To":"09123456789","From":"09876543210","PhoneNumberSid":"0XXXXXX4890",\n "StartTime":"2024-01-15 14:25:12","EndTime":"2024-01-15 14:30:45","ConversationDuration":320,\n "Direction":"outbound-api","CustomField":"req-42",\n "Legs":[{"OnCallDuration":335,"Status":"completed"},{"OnCallDuration":320,"Status":"completed"}]}'
+
+# The answered callback as a form, A picked up, B not yet (two printed lines).
+EXOTEL_ANSWERED_A: Final = "  CallSid=...&EventType=answered&Status=in-progress&Direction=outbound-api&Legs[0][Status]=in-progress\n  &Legs[1][Status]="
+
+# The answered callback once B picked up (its start elided as printed).
+EXOTEL_ANSWERED_B: Final = (
+    "...EventType=answered&Status=in-progress&Legs[1][Status]=in-progress"
+)
+
+# The terminal callback when B did not answer (two printed lines).
+EXOTEL_TERMINAL_NO_ANSWER: Final = "EventType=terminal&Status=no-answer&Legs[0][Status]=completed\n  &Legs[1][Status]=no-answer&ConversationDuration=0"
+
+# Twilio's fact sheet, section 1: the inline TwiML of the bridge.
+TWILIO_TWIML: Final = '  <Response><Dial callerId="+15557654321" timeout="30" answerOnBridge="true"\n     action="https://ha.example/api/webhook/ID?ev=dial" method="POST">\n     <Number statusCallback="https://ha.example/api/webhook/ID?ev=b"\n             statusCallbackEvent="initiated ringing answered completed">+15551230002</Number>\n  </Dial></Response>'
+
+# Exotel's fact sheet, section 1: the connect request, as curl sends it.
+EXOTEL_CURL: Final = "  curl -u KEY:TOKEN https://api.exotel.com/v1/Accounts/SID/Calls/connect.json \\\n   -d From=+919900000001 -d To=+919900000002 -d CallerId=08047110000 -d CallType=trans -d TimeLimit=3600 \\\n   -d TimeOut=30 -d StatusCallback='https://ha.example/api/webhook/ID?k=TOKEN' \\\n   -d 'StatusCallbackEvents[0]=terminal' -d 'StatusCallbackEvents[1]=answered' \\\n   -d StatusCallbackContentType=application/json -d CustomField=req-42"

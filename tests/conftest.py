@@ -21,7 +21,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 # Imported before the `hass` fixture puts its own custom_components first on
 # sys.path, so Home Assistant finds this integration.
 import custom_components.click_to_call  # noqa: F401
-from custom_components.click_to_call.const import CONF_PROVIDER, CONF_WEBHOOK_ID, DOMAIN
+from custom_components.click_to_call.const import (
+    CONF_CALLBACK_KEY,
+    CONF_PROVIDER,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+)
 from sandbox import DEFAULT_ACCOUNTS, Sandbox, create_app
 
 # Shared CI machines are slow and noisy: judge properties, not draw speed.
@@ -176,6 +181,44 @@ def spokn_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
 type EntryFactory = Callable[..., Awaitable[MockConfigEntry]]
 
 
+def _account(data: dict[str, Any]) -> Any:
+    for key in ("username", "user_id", "uid", "account_sid"):
+        if data.get(key):
+            return data[key]
+    return None
+
+
+def twilio_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
+    """Entry data for the sandbox's Twilio account (a full one)."""
+    return {
+        CONF_PROVIDER: "twilio",
+        "account_sid": "AC00000000000000000000000000000001",
+        "auth_token": "demo-auth-token",
+        "from_number": "+14155550100",
+        "a_party": "+14155550101",
+        "api_url": sandbox.url("/twilio"),
+        CONF_WEBHOOK_ID: "twilio-webhook",
+        **changes,
+    }
+
+
+def exotel_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
+    """Entry data for the sandbox's Exotel account."""
+    return {
+        CONF_PROVIDER: "exotel",
+        "api_key": "demo-api-key",
+        "api_token": "demo-api-token",
+        "account_sid": "demo-sid",
+        "caller_id": "+918047110000",
+        "a_party": "+919900000001",
+        "region": "api.exotel.com",
+        "api_url": sandbox.url("/exotel"),
+        CONF_WEBHOOK_ID: "exotel-webhook",
+        CONF_CALLBACK_KEY: "exotel-secret-key",
+        **changes,
+    }
+
+
 @pytest.fixture
 def setup_entry(hass: HomeAssistant, integration: None) -> EntryFactory:
     """Add an entry and set it up; return it once loaded."""
@@ -188,7 +231,7 @@ def setup_entry(hass: HomeAssistant, integration: None) -> EntryFactory:
             title=f"{data[CONF_PROVIDER]} test",
             data=data,
             options=options or {},
-            unique_id=f"{data[CONF_PROVIDER]}_{data.get('username') or data.get('user_id') or data.get('uid')}",
+            unique_id=f"{data[CONF_PROVIDER]}_{_account(data)}",
         )
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)

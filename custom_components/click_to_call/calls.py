@@ -184,12 +184,13 @@ class CallTracker:
             if record.status.is_final:
                 self._finished += 1
         changed = status_changed
-        # A repeated report of the current status may still add details.
+        # A repeated report of the current status may still add details (a
+        # second report of how a call failed keeps the first one's words).
         if update.status is record.status:
             if update.duration is not None and update.duration != record.duration:
                 record.duration = update.duration
                 changed = True
-            if update.error and update.error != record.error:
+            if update.error and record.error is None:
                 record.error = update.error
                 changed = True
         for key, value in update.attributes.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
 
 from homeassistant.components import webhook
 from homeassistant.config_entries import (
@@ -71,6 +71,17 @@ from .webhook import async_webhook_url
 type StepHandler = Callable[[dict[str, Any] | None], Awaitable[ConfigFlowResult]]
 
 
+class Checked(NamedTuple):
+    """What checking an account's settings found."""
+
+    errors: dict[str, str]
+    placeholders: dict[str, str]
+    # The settings, phone numbers written as the provider wants them once valid.
+    data: dict[str, Any]
+    # The key of a note for the setup's last page (a Twilio trial account).
+    note: str | None = None
+
+
 class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up one account at one click-to-call provider."""
 
@@ -114,8 +125,14 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
-            data = {CONF_PROVIDER: provider, **user_input}
-            errors, placeholders = await self._async_check(client_class, data)
+            checked = await self._async_check(
+                client_class, {CONF_PROVIDER: provider, **user_input}
+            )
+            errors, placeholders, data = (
+                checked.errors,
+                checked.placeholders,
+                checked.data,
+            )
             if not errors:
                 await self.async_set_unique_id(_unique_id(client_class, data))
                 self._abort_if_unique_id_configured()
@@ -125,8 +142,8 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=_title(client_class, data),
                     data=data,
-                    # What this provider needs next, if anything.
-                    description=client_class.provider,
+                    # What this provider needs next (or what the check found).
+                    description=checked.note or client_class.provider,
                     description_placeholders={
                         "webhook_url": async_webhook_url(
                             self.hass, data[CONF_WEBHOOK_ID]
@@ -157,10 +174,11 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders = {"title": entry.title}
         if user_input is not None:
-            errors, found = await self._async_check(
+            checked = await self._async_check(
                 client_class, {**entry.data, **user_input}
             )
-            placeholders |= found
+            errors = checked.errors
+            placeholders |= checked.placeholders
             if not errors:
                 return self.async_update_reload_and_abort(
                     entry, data_updates=user_input
@@ -191,7 +209,12 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
                 },
                 **user_input,
             }
-            errors, placeholders = await self._async_check(client_class, data)
+            checked = await self._async_check(client_class, data)
+            errors, placeholders, data = (
+                checked.errors,
+                checked.placeholders,
+                checked.data,
+            )
             if not errors:
                 await self.async_set_unique_id(_unique_id(client_class, data))
                 self._abort_if_unique_id_mismatch(reason="account_mismatch")
@@ -209,11 +232,14 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_check(
         self, client_class: type[ProviderClient[Any]], data: dict[str, Any]
-    ) -> tuple[dict[str, str], dict[str, str]]:
-        """Check the settings without placing a call: (errors, placeholders)."""
+    ) -> Checked:
+        """Check the settings without placing a call.
+
+        Phone numbers among them are kept as the provider writes them.
+        """
         config = client_class.config_class.from_data(data)
         if (key := config.setting_with_control_characters()) is not None:
-            return {key: "invalid_characters"}, {}
+            return Checked({key: "invalid_characters"}, {}, data)
         probe = dict(data)
         for setting in client_class.config_class.settings():
             value = data.get(setting.key)
@@ -228,19 +254,21 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
                     value, self.hass.config.country, client_class.number_format
                 ).formatted
             except DialRefused as err:
-                return {setting.key: err.refusal.value}, err.placeholders
+                return Checked({setting.key: err.refusal.value}, err.placeholders, data)
         session = async_get_clientsession(
             self.hass, verify_ssl=data.get(CONF_VERIFY_SSL, True)
         )
         client = client_class.from_data(session, probe)
         try:
-            await client.async_check_credentials()
+            note = await client.async_check_credentials()
         except ProviderError as err:
             LOGGER.debug("Checking %s: %s", client.title, err)
-            return {"base": err.translation_key.value}, provider_placeholders(
-                client.title, err
+            return Checked(
+                {"base": err.translation_key.value},
+                provider_placeholders(client.title, err),
+                data,
             )
-        return {}, {}
+        return Checked({}, {}, probe, note)
 
 
 def _account(client_class: type[ProviderClient[Any]], data: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from homeassistant.helpers.selector import (
@@ -9,6 +10,10 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -56,8 +61,25 @@ def settings_schema(
             marker = vol.Optional(setting.key, default=setting.default)
         else:
             marker = vol.Optional(setting.key)
-        fields[marker] = _SELECTORS[setting.kind]
+        fields[marker] = (
+            _choice(setting.choices)
+            if setting.choices is not None
+            else _SELECTORS[setting.kind]
+        )
     return vol.Schema(fields)
+
+
+def _choice(choices: Mapping[str, str]) -> SelectSelector:
+    """Return a drop-down of a setting's values (their labels are proper names)."""
+    return SelectSelector(
+        SelectSelectorConfig(
+            options=[
+                SelectOptionDict(value=value, label=label)
+                for value, label in choices.items()
+            ],
+            mode=SelectSelectorMode.DROPDOWN,
+        )
+    )
 
 
 def contact_schema(client_class: type[ProviderClient[Any]]) -> vol.Schema:

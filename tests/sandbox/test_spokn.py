@@ -14,7 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 import pytest
 
-from custom_components.click_to_call.providers.spokn import basic_authorization
+from custom_components.click_to_call.providers.http import basic_authorization
 from sandbox import Canned, samples, spokn
 from tests.conftest import SandboxServer
 

@@ -28,7 +28,7 @@ TOKEN = "demo-auth-token"
 AUTH = aiohttp.BasicAuth(SID, TOKEN)
 CALLS = f"/twilio/2010-04-01/Accounts/{SID}/Calls.json"
 ACCOUNT = f"/twilio/2010-04-01/Accounts/{SID}.json"
-A, B, FROM = "+15551230001", "+15551230002", "+15557654321"
+A, B, FROM = "+14155550101", "+14155550102", "+14155550100"
 ALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 # "Tue, 31 Aug 2010 20:36:28 +0000"
@@ -216,7 +216,7 @@ async def test_twilio_creates_a_queued_call(
     }
     [received] = sandbox.sandbox.received("twilio")
     assert (received.method, received.path) == ("POST", CALLS)
-    assert b"To=%2B15551230001" in received.body
+    assert b"To=%2B14155550101" in received.body
     placed = sandbox.sandbox.calls[call["sid"]]
     assert (placed.provider, placed.to, placed.from_) == ("twilio", B, A)
     await asyncio.sleep(0.02)
@@ -231,7 +231,7 @@ async def test_twilio_creates_a_queued_call(
         ({"Twiml": "<Response><Say>Hello</Say></Response>"}, A),
         ({"Twiml": bridge(caller_id=None)}, B),
         ({"Twiml": bridge(caller_id=A)}, B),
-        ({"From": "+15551230001", "To": "+15551230009"}, B),
+        ({"From": "+14155550101", "To": "+15551230009"}, B),
         ({"Timeout": "1"}, B),
         ({"Timeout": "600", "StatusCallback": "https://ha.example/a?x=1"}, B),
         ({"Twiml": bridge().ljust(4000)}, B),
@@ -350,7 +350,7 @@ BILLION_LAUGHS = (
     ("changes", "code", "message"),
     [
         ({"To": None}, 21201, "No 'To' number is specified"),
-        ({"To": "15551230001"}, 21211, "The 'To' number 15551230001 is not a valid"),
+        ({"To": "14155550101"}, 21211, "The 'To' number 14155550101 is not a valid"),
         ({"To": "+1 555 123"}, 21211, "The 'To' number +1 555 123 is not a valid"),
         ({"To": "+0555123"}, 21211, "not a valid phone number."),
         ({"To": "+1234567890123456"}, 21211, "not a valid phone number."),

@@ -13,7 +13,15 @@ from typing import Any, Final
 from .client import ProviderClient
 
 # The provider ids, in the order the config flow's menu lists them.
-PROVIDER_IDS: Final = ("telspiel", "telecmi", "ameyo", "voice_panel", "spokn")
+PROVIDER_IDS: Final = (
+    "telspiel",
+    "telecmi",
+    "ameyo",
+    "voice_panel",
+    "spokn",
+    "twilio",
+    "exotel",
+)
 
 
 def client_class(provider: str) -> type[ProviderClient[Any]]:

@@ -80,11 +80,12 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
         """Return what identifies the account at the provider."""
 
     @abstractmethod
-    async def async_check_credentials(self) -> None:
+    async def async_check_credentials(self) -> str | None:
         """Check the credentials without placing a call.
 
-        Raises AuthenticationError, InvalidRequestError (a setting the
-        provider refuses) or ProviderUnavailableError.
+        Return a note for the setup's last page (the key of its text), if the
+        account calls for one. Raises AuthenticationError, InvalidRequestError
+        (a setting the provider refuses) or ProviderUnavailableError.
         """
 
     @abstractmethod

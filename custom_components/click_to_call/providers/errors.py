@@ -46,6 +46,14 @@ class ErrorKey(StrEnum):
     AGENT_NO_ANSWER = "provider_agent_no_answer"
     CUSTOMER_NO_ANSWER = "provider_customer_no_answer"
     CHANNEL_UNAVAILABLE = "provider_channel_unavailable"
+    ACCOUNT_NOT_FOUND = "provider_account_not_found"
+    ACCOUNT_SUSPENDED = "provider_account_suspended"
+    RATE_LIMITED = "provider_rate_limited"
+    TWILIO_INVALID_NUMBER = "twilio_invalid_number"
+    TWILIO_INVALID_FROM = "twilio_invalid_from"
+    TWILIO_GEO_PERMISSION = "twilio_geo_permission"
+    TWILIO_TRIAL_UNVERIFIED = "twilio_trial_unverified"
+    EXOTEL_FORBIDDEN = "exotel_forbidden"
 
 
 class ProviderError(Exception):

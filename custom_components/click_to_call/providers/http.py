@@ -17,6 +17,7 @@ into safe text whatever charset they name.
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import dataclass
 import json
 from types import SimpleNamespace
@@ -292,3 +293,13 @@ def _decode(body: bytes, charset: str | None) -> str:
 
 def _host(url: str) -> str:
     return urlsplit(url).netloc or url
+
+
+def basic_authorization(login: str, password: str) -> str:
+    """Return the HTTP Basic Authorization header value.
+
+    aiohttp deprecates its BasicAuth helper in newer releases; this is the
+    same encoding (RFC 7617, UTF-8).
+    """
+    credentials = base64.b64encode(f"{login}:{password}".encode()).decode()
+    return f"Basic {credentials}"

@@ -26,6 +26,8 @@ class Kind(StrEnum):
     URL = "url"
     BOOLEAN = "boolean"
     SECONDS = "seconds"
+    # One of the values in `choices` (value → label).
+    CHOICE = "choice"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +38,17 @@ class Setting:
     kind: Kind
     required: bool
     default: Any = None
+    choices: Mapping[str, str] | None = None
 
 
-def setting(kind: Kind, default: Any = MISSING) -> Any:
-    """Declare a config field: its kind, and a default where it is optional."""
-    return field(default=default, metadata={"kind": kind})
+def setting(
+    kind: Kind, default: Any = MISSING, *, choices: Mapping[str, str] | None = None
+) -> Any:
+    """Declare a config field: its kind, and a default where it is optional.
+
+    A CHOICE names its values and their labels.
+    """
+    return field(default=default, metadata={"kind": kind, "choices": choices})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,4 +90,5 @@ def _setting(config_field: Field[Any]) -> Setting:
         config_field.metadata["kind"],
         required,
         None if required else config_field.default,
+        config_field.metadata["choices"],
     )

@@ -7,7 +7,6 @@ entry's webhook, matched to the call by `token` (our call id).
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import parse_qs
@@ -28,7 +27,7 @@ from .errors import (
     ProviderUnavailableError,
     UnexpectedAnswerError,
 )
-from .http import HttpAnswer
+from .http import HttpAnswer, basic_authorization
 from .models import (
     Callback,
     CallStatus,
@@ -233,16 +232,6 @@ class SpoknClient(ProviderClient[SpoknConfig]):
             },
         )
         parse_answer(answer)
-
-
-def basic_authorization(login: str, password: str) -> str:
-    """Return the HTTP Basic Authorization header value.
-
-    aiohttp deprecates its BasicAuth helper in newer releases; this is the
-    same encoding (RFC 7617, UTF-8).
-    """
-    credentials = base64.b64encode(f"{login}:{password}".encode()).decode()
-    return f"Basic {credentials}"
 
 
 def parse_answer(answer: HttpAnswer) -> None:
