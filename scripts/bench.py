@@ -33,6 +33,7 @@ import time
 import tracemalloc
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,9 +62,11 @@ from custom_components.click_to_call.const import (  # noqa: E402
     DOMAIN,
     EVENT_CALL_UPDATED,
 )
+from custom_components.click_to_call.providers import client_class  # noqa: E402
 from custom_components.click_to_call.providers.models import (  # noqa: E402
     CallStatus,
     CallUpdate,
+    DialRequest,
 )
 
 FULL = {
@@ -128,6 +131,10 @@ async def home_assistant(config_dir: str) -> AsyncIterator[HomeAssistant]:
         hass.config.country = "IN"
         # The shared session resolves names with zeroconf, which needs this.
         assert await async_setup_component(hass, "network", {})
+        # No address for webhooks (the harness's names 192.0.2.2): the sandbox
+        # posts no callbacks, and dials send what their baselines send.
+        hass.config.internal_url = hass.config.external_url = None
+        hass.config.api = None
         yield hass
         await hass.async_stop(force=True)
 
@@ -207,22 +214,6 @@ async def bench_dial(
 ) -> None:
     """Lines 1 and 2: dial latency and 200 dials at once."""
     url = f"{sandbox}{TELSPIEL_PATH}"
-    assert await async_setup_component(
-        hass,
-        "rest_command",
-        {
-            "rest_command": {
-                "telspiel": {
-                    "url": url,
-                    "method": "post",
-                    "headers": HEADERS,
-                    "content_type": "application/json",
-                    "payload": '{"username": "demo", "agent_phone": "9999999999", '
-                    '"customer_phone": "{{ to }}"}',
-                }
-            }
-        },
-    )
     entry = telspiel_entry(sandbox)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -290,6 +281,135 @@ async def bench_dial(
         ms(max(walls["dial"])),
         f"{dial_wall / bare_wall:.2f}x {counts['together']} bare posts at once ({ms(bare_wall)})",
     )
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+# Lines 7 and 8: the providers whose requests are forms with HTTP Basic auth,
+# each against rest_command sending the same form to the same sandbox API.
+FORM_PROVIDERS: dict[str, dict[str, Any]] = {
+    "twilio": {
+        "line": 7,
+        "title": "Twilio",
+        "data": {
+            "account_sid": "AC00000000000000000000000000000001",
+            "auth_token": "demo-auth-token",
+            "from_number": "+14155550100",
+            "a_party": "+14155550101",
+            "api_url": "{sandbox}/twilio",
+        },
+        "url": "{sandbox}/twilio/2010-04-01/Accounts/AC00000000000000000000000000000001/Calls.json",
+        "auth": ("AC00000000000000000000000000000001", "demo-auth-token"),
+        "to": "+14155550102",
+    },
+    "exotel": {
+        "line": 8,
+        "title": "Exotel",
+        "data": {
+            "api_key": "demo-api-key",
+            "api_token": "demo-api-token",
+            "account_sid": "demo-sid",
+            "caller_id": "+918047110000",
+            "a_party": "+919900000001",
+            "region": "api.exotel.com",
+            "api_url": "{sandbox}/exotel",
+        },
+        "url": "{sandbox}/exotel/v1/Accounts/demo-sid/Calls/connect.json",
+        "auth": ("demo-api-key", "demo-api-token"),
+        "to": "+919900000002",
+    },
+}
+
+
+def _provider_data(sandbox: str, provider: str) -> dict[str, str]:
+    spec = FORM_PROVIDERS[provider]
+    return {key: value.format(sandbox=sandbox) for key, value in spec["data"].items()}
+
+
+def rest_commands(sandbox: str) -> dict[str, Any]:
+    """The baselines: rest_command sending what each provider's dial sends."""
+    commands: dict[str, Any] = {
+        "telspiel": {
+            "url": f"{sandbox}{TELSPIEL_PATH}",
+            "method": "post",
+            "headers": HEADERS,
+            "content_type": "application/json",
+            "payload": '{"username": "demo", "agent_phone": "9999999999", '
+            '"customer_phone": "{{ to }}"}',
+        }
+    }
+    for provider, spec in FORM_PROVIDERS.items():
+        client = client_class(provider).from_data(
+            None,  # type: ignore[arg-type]  # only builds the form, sends nothing
+            {"provider": provider, **_provider_data(sandbox, provider)},
+        )
+        build = getattr(client, "call_form" if provider == "twilio" else "connect_form")
+        # The very form the integration sends (no callback URL: none is set here).
+        form = build(DialRequest(call_id="bench", to=spec["to"]))
+        user, password = spec["auth"]
+        commands[provider] = {
+            "url": spec["url"].format(sandbox=sandbox),
+            "method": "post",
+            "username": user,
+            "password": password,
+            "content_type": "application/x-www-form-urlencoded",
+            "payload": urlencode(form),
+        }
+    return commands
+
+
+async def bench_form_provider_dial(
+    hass: HomeAssistant,
+    sandbox: str,
+    counts: dict[str, int],
+    table: Table,
+    provider: str,
+) -> None:
+    """Lines 7 and 8: a Twilio or Exotel dial against rest_command's same request."""
+    spec = FORM_PROVIDERS[provider]
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=spec["title"],
+        unique_id=f"{provider}_bench",
+        data={
+            "provider": provider,
+            "webhook_id": f"bench-{provider}",
+            **_provider_data(sandbox, provider),
+        },
+        options={CONF_MAX_CALLS_PER_HOUR: 0, CONF_REPEAT_INTERVAL: 0},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    async def dial() -> None:
+        response = await hass.services.async_call(
+            DOMAIN,
+            "dial",
+            {"to": spec["to"], "config_entry_id": entry.entry_id},
+            blocking=True,
+            return_response=True,
+        )
+        assert response is not None and response["status"] == "initiated", response
+
+    async def rest_command() -> None:
+        response = await hass.services.async_call(
+            "rest_command", provider, {}, blocking=True, return_response=True
+        )
+        assert response is not None and response["status"] < 300, response
+
+    variants = {"click_to_call.dial": dial, "rest_command": rest_command}
+    await interleaved(variants, 30)
+    times = await interleaved(variants, counts["dials"])
+    baseline = quantiles(times["rest_command"])[0]
+    for name, samples in times.items():
+        median, p95 = quantiles(samples)
+        table.add(
+            f"{spec['line']}. dial latency ({spec['title']}): {name}",
+            str(len(samples)),
+            ms(median),
+            ms(p95),
+            f"{median / baseline:.2f}x rest_command",
+        )
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -622,7 +742,14 @@ async def main(quick: bool) -> None:
     with sandbox_process() as sandbox:
         with tempfile.TemporaryDirectory() as config_dir:
             async with home_assistant(config_dir) as hass:
+                assert await async_setup_component(
+                    hass, "rest_command", {"rest_command": rest_commands(sandbox)}
+                )
                 await bench_dial(hass, sandbox, counts, table)
+                for provider in FORM_PROVIDERS:
+                    await bench_form_provider_dial(
+                        hass, sandbox, counts, table, provider
+                    )
                 # Before the web server starts: conversation adds its views.
                 await bench_voice(hass, sandbox, counts, table)
                 await bench_webhook(hass, sandbox, counts, table)

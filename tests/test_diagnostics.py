@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -14,7 +15,14 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.click_to_call.const import DOMAIN
 from custom_components.click_to_call.diagnostics import mask_digits
 from sandbox import Canned
-from tests.conftest import EntryFactory, SandboxServer, telecmi_data, telspiel_data
+from tests.conftest import (
+    EntryFactory,
+    SandboxServer,
+    exotel_data,
+    telecmi_data,
+    telspiel_data,
+    twilio_data,
+)
 
 pytestmark = pytest.mark.usefixtures("integration")
 
@@ -92,3 +100,43 @@ def test_numbers_written_with_separators_are_masked() -> None:
     assert mask_digits("987-654-3210 is barred") == "********10 is barred"
     assert mask_digits("call +1 (847) 425 5380 now") == "call *********80 now"
     assert mask_digits("error 102 at 10:45") == "error 102 at 10:45"
+
+
+@pytest.mark.parametrize(
+    ("make_data", "secrets", "shown"),
+    [
+        (
+            twilio_data,
+            ["demo-auth-token", "AC00000000000000000000000000000001", "4155550100"],
+            {"provider"},
+        ),
+        (
+            exotel_data,
+            [
+                "demo-api-token",
+                "demo-api-key",
+                "demo-sid",
+                "exotel-secret-key",
+                "8047110000",
+            ],
+            {"provider", "region"},
+        ),
+    ],
+    ids=["twilio", "exotel"],
+)
+async def test_diagnostics_hide_auth_tokens_and_the_callback_secret(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    make_data: Any,
+    secrets: list[str],
+    shown: set[str],
+) -> None:
+    entry = await setup_entry(make_data(sandbox))
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    text = json.dumps(diagnostics)
+    for secret in secrets:
+        assert secret not in text, secret
+    for key in shown:
+        assert diagnostics["data"][key] == entry.data[key]

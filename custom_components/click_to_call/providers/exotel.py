@@ -17,7 +17,7 @@ from email.policy import HTTP
 import json
 import re
 from typing import Any, Final
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from .client import ProviderClient
 from .errors import (
@@ -133,8 +133,9 @@ class ExotelClient(ProviderClient[ExotelConfig]):
         answer = await self._request(
             "POST",
             f"{self._account_url}/Calls/connect.json",
-            data=self.connect_form(request),
-            headers=self._auth,
+            # Encoded here: aiohttp's FormData costs more than the request.
+            data=urlencode(self.connect_form(request)),
+            headers={**self._auth, "Content-Type": FORM},
         )
         call = _checked(answer).get("Call")
         sid = call.get("Sid") if isinstance(call, dict) else None

@@ -141,9 +141,12 @@ class TwilioClient(ProviderClient[TwilioConfig]):
 
     async def async_dial(self, request: DialRequest) -> DialResult:
         """Create the call to A, with the TwiML that dials B."""
-        form = self.call_form(request)
         answer = await self._request(
-            "POST", f"{self._account_url}/Calls.json", data=form, headers=self._auth
+            "POST",
+            f"{self._account_url}/Calls.json",
+            # Encoded here: aiohttp's FormData costs more than the request.
+            data=urlencode(self.call_form(request)),
+            headers={**self._auth, "Content-Type": FORM},
         )
         if 200 <= answer.status < 300 and (sid := _CALL_SID.search(answer.text)):
             # Any 2xx naming a CA sid placed the call, even in a body that
