@@ -185,3 +185,33 @@ async def test_multipart_callbacks_over_http(
     assert answer.status == 200
     await hass.async_block_till_done()
     assert state(hass) == "connected"
+
+
+def one_line(sample: str) -> str:
+    return "".join(line.strip() for line in sample.splitlines())
+
+
+async def test_the_sheets_form_samples_over_http(
+    hass: HomeAssistant, home: TestClient
+) -> None:
+    """A answers, B answers; then, on a second call, B does not answer."""
+    call = await dial(hass, to=B)
+    sid = call["provider_call_id"]
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    seen = []
+    for sample in (
+        one_line(samples.EXOTEL_ANSWERED_A).replace("CallSid=...", f"CallSid={sid}"),
+        f"CallSid={sid}&" + samples.EXOTEL_ANSWERED_B.removeprefix("..."),
+    ):
+        await home.post(f"{WEBHOOK}?key={KEY}", data=sample, headers=form)
+        await hass.async_block_till_done()
+        seen.append(state(hass))
+    assert seen == ["initiated", "connected"]
+
+    second = await dial(hass, to="+91 99000 00003")
+    body = f"CallSid={second['provider_call_id']}&" + one_line(
+        samples.EXOTEL_TERMINAL_NO_ANSWER
+    )
+    await home.post(f"{WEBHOOK}?key={KEY}", data=body, headers=form)
+    await hass.async_block_till_done()
+    assert state(hass) == "no_answer"

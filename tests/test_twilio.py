@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp.test_utils import TestClient
 from homeassistant import config_entries
@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.click_to_call.const import DOMAIN, EVENT_CALL_UPDATED
 from custom_components.click_to_call.providers.twilio import signature
+from sandbox import samples
 from tests.conftest import (
     EntryFactory,
     SandboxServer,
@@ -198,3 +199,29 @@ async def test_the_generic_format_is_not_taken_unsigned(
     assert answer.status == 200
     await hass.async_block_till_done()
     assert state(hass) == "initiated"
+
+
+async def test_the_sheets_sample_callback_over_http(
+    hass: HomeAssistant, home: TestClient
+) -> None:
+    """A's completed report (signed as Twilio would) leaves the call to B's reports."""
+    response = await dial(hass, to=B)
+    query = urlencode({"call": response["call_id"], "leg": "a"})
+    url = f"{hass.config.internal_url}{WEBHOOK}?{query}"
+    body = "".join(
+        line.strip() for line in samples.TWILIO_STATUS_COMPLETED.splitlines()
+    )
+    fields = parse_qsl(body, keep_blank_values=True)
+    events = async_capture_events(hass, EVENT_CALL_UPDATED)
+    answer = await home.post(
+        f"{WEBHOOK}?{query}",
+        data=body,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature("demo-auth-token", url, fields),
+        },
+    )
+    assert answer.status == 200
+    await hass.async_block_till_done()
+    assert state(hass) == "initiated"
+    assert events == []

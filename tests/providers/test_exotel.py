@@ -503,3 +503,15 @@ async def test_other_answers(
         )
     assert caught.value.translation_key is key
     assert caught.value.message == message
+
+
+def test_multipart_parts_without_a_name_are_skipped() -> None:
+    body = (
+        "--b\r\nContent-Type: text/plain\r\n\r\nstray\r\n"
+        '--b\r\nContent-Disposition: form-data; name="CallSid"\r\n\r\ns\r\n'
+        '--b\r\nContent-Disposition: form-data; name="Status"\r\n\r\nbusy\r\n--b--\r\n'
+    )
+    update = offline_client().parse_callback(
+        posted(body, "multipart/form-data; boundary=b")
+    )
+    assert update == CallUpdate(CallStatus.BUSY, provider_call_id="s", error="busy")

@@ -291,3 +291,11 @@ def test_any_query_is_read_or_refused_cleanly(query: dict[str, str]) -> None:
     except CallbackError:
         return
     assert update is None or isinstance(update.status, CallStatus)
+
+
+def test_an_answered_record_without_its_seconds_still_completes() -> None:
+    data = json.loads(samples.TELECMI_CDR_B_ANSWERED)
+    del data["answeredsec"]
+    assert parse_notification(data) == CallUpdate(
+        CallStatus.COMPLETED, provider_call_id=B_ANSWERED_ID
+    )

@@ -672,3 +672,27 @@ def test_the_twiml_has_the_sheets_shape() -> None:
         "Dial/Number"
     ).get("statusCallbackEvent")
     assert ours.find("Dial").get("answerOnBridge") == "true"
+
+
+@pytest.mark.parametrize(
+    ("url", "signed_url"),
+    [
+        ("http://[::1]:8123/api/webhook/x", "http://[::1]/api/webhook/x"),
+        ("http://[::1]/api/webhook/x", "http://[::1]:80/api/webhook/x"),
+        (
+            "https://u:p@ha.example/api/webhook/x",
+            "https://u:p@ha.example:443/api/webhook/x",
+        ),
+    ],
+)
+def test_ipv6_hosts_and_credentials_in_the_url_keep_their_place(
+    url: str, signed_url: str
+) -> None:
+    query = {"call": "c1", "leg": "b"}
+    callback = signed(
+        "CallStatus=in-progress",
+        query,
+        url=url,
+        signed_url=f"{signed_url}?{urlencode(query)}",
+    )
+    assert offline_client().parse_callback(callback).status is CallStatus.CONNECTED
