@@ -11,9 +11,15 @@ from typing import Any
 from unittest.mock import patch
 
 from aiohttp.test_utils import TestServer
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+    ConfigEntryState,
+)
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import storage
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from hypothesis import HealthCheck, settings
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -37,7 +43,11 @@ settings.load_profile("ci")
 
 
 @pytest.fixture
-async def integration(hass: HomeAssistant, enable_custom_integrations: None) -> None:
+async def integration(
+    hass: HomeAssistant,
+    enable_custom_integrations: None,
+    request: pytest.FixtureRequest,
+) -> None:
     """Home Assistant that loads this integration, in a home in India.
 
     The providers here are Indian; numbers are read as Indian by default.
@@ -45,6 +55,26 @@ async def integration(hass: HomeAssistant, enable_custom_integrations: None) -> 
     clients and the sandbox run without Home Assistant.
     """
     hass.config.country = "IN"
+    if request.node.get_closest_marker("setup_probes") is None:
+        # Each set-up asks the provider about the account (tested where a
+        # test is marked `setup_probes`); other tests see only the requests
+        # made while the account is loaded.
+        async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _forget_probes)
+
+
+_SETUP_STARTS: dict[int, int] = {}
+
+
+@callback
+def _forget_probes(change: ConfigEntryChange, entry: ConfigEntry) -> None:
+    """Drop from each running sandbox's log the requests of a set-up."""
+    if entry.domain != DOMAIN:
+        return
+    for running in _RUNNING:
+        if entry.state is ConfigEntryState.SETUP_IN_PROGRESS:
+            _SETUP_STARTS[id(running)] = len(running.requests)
+        elif (start := _SETUP_STARTS.pop(id(running), None)) is not None:
+            del running.requests[start:]
 
 
 @dataclass
@@ -59,6 +89,10 @@ class SandboxServer:
         return str(self.server.make_url(path))
 
 
+# The sandboxes of the running test: set-up probes are cleared from their log.
+_RUNNING: list[Sandbox] = []
+
+
 @pytest.fixture
 async def sandbox(socket_enabled: None) -> AsyncGenerator[SandboxServer]:
     """Run the provider sandbox on loopback, without simulated progress."""
@@ -68,7 +102,9 @@ async def sandbox(socket_enabled: None) -> AsyncGenerator[SandboxServer]:
     )
     server = TestServer(create_app(state), host="127.0.0.1")
     await server.start_server()
+    _RUNNING.append(state)
     yield SandboxServer(state, server)
+    _RUNNING.remove(state)
     await server.close()
 
 

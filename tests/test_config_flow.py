@@ -207,7 +207,8 @@ async def test_one_entry_per_account(
 async def test_reauth(
     hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
 ) -> None:
-    entry = await setup_entry(telspiel_data(sandbox, api_key="old-key"))
+    entry = await setup_entry(telspiel_data(sandbox))
+    sandbox.sandbox.accounts["telspiel"]["api_key"] = "new-key"  # rotated
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     assert list(result["data_schema"].schema) == ["api_key"]
@@ -218,16 +219,16 @@ async def test_reauth(
     assert result["errors"] == {"base": "provider_auth_failed"}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"api_key": "demo-api-key"}
+        result["flow_id"], {"api_key": "new-key"}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
-    assert entry.data["api_key"] == "demo-api-key"
+    assert entry.data["api_key"] == "new-key"
     assert entry.data[CONF_WEBHOOK_ID] == "telspiel-webhook"
     # The entry reloaded with the new key: a call goes through.
     await hass.async_block_till_done()
     assert (await dial(hass))["status"] == "initiated"
-    assert sandbox.sandbox.received("telspiel")[-1].headers["api-key"] == "demo-api-key"
+    assert sandbox.sandbox.received("telspiel")[-1].headers["api-key"] == "new-key"
 
 
 async def test_reconfigure_same_account(

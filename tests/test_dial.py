@@ -273,7 +273,8 @@ async def test_call_guard_default_hourly_limit(
 async def test_wrong_credentials_start_reauth(
     hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
 ) -> None:
-    entry = await setup_entry(telspiel_data(sandbox, api_key="revoked"))
+    entry = await setup_entry(telspiel_data(sandbox))
+    sandbox.sandbox.accounts["telspiel"]["api_key"] = "rotated"  # key revoked
 
     with pytest.raises(HomeAssistantError) as caught:
         await dial(hass, to="98765 43210")

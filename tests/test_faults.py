@@ -153,7 +153,7 @@ async def test_guard_counts_more_calls_than_the_history_keeps(
         telspiel_data(sandbox), {CONF_MAX_CALLS_PER_HOUR: 150, CONF_REPEAT_INTERVAL: 0}
     )
     # Every call fails at the provider: sent, counted, and finished at once.
-    sandbox.sandbox.queue("telspiel", *[Canned(503, "busy")] * 200)
+    sandbox.sandbox.queue("telspiel", *[Canned(503, "busy")] * 120)
     refused = 0
     for number in range(200):
         if number == 120:
@@ -163,6 +163,8 @@ async def test_guard_counts_more_calls_than_the_history_keeps(
                 assert await hass.config_entries.async_unload(entry.entry_id)
                 assert await hass.config_entries.async_setup(entry.entry_id)
             await hass.async_block_till_done()
+            # Queued after the set-up, whose credential check must succeed.
+            sandbox.sandbox.queue("telspiel", *[Canned(503, "busy")] * 80)
         try:
             await dial(hass)
         except ServiceValidationError:
@@ -325,27 +327,17 @@ async def test_a_setting_with_a_control_character_is_a_form_error(
     assert not hass.config_entries.async_entries(DOMAIN)
 
 
-@pytest.mark.parametrize(
-    ("data", "field", "name"),
-    [
-        (telspiel_data, "api_key", "telspiel_test"),
-        (ameyo_data, "hash_key", "ameyo_test"),
-    ],
-)
 async def test_a_stored_key_with_a_line_break_is_a_clear_error(
-    hass: HomeAssistant,
-    sandbox: SandboxServer,
-    setup_entry: EntryFactory,
-    data: Any,
-    field: str,
-    name: str,
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
 ) -> None:
     """An entry saved before the form checked it: the dial says what is wrong.
 
     Nothing is sent (the header would be broken), and Ameyo's background wait
-    is never started with the call left open.
+    is never started with the call left open. (Ameyo's set-up cannot check the
+    key; the other providers refuse it at set-up, see test_setup_checks.)
     """
-    await setup_entry(data(sandbox, **{field: "demo\r\nX-Injected: 1"}))
+    field, name = "hash_key", "ameyo_test"
+    await setup_entry(ameyo_data(sandbox, **{field: "demo\r\nX-Injected: 1"}))
 
     with pytest.raises(ServiceValidationError) as raised:
         await dial(hass)
@@ -796,8 +788,8 @@ async def test_an_unforeseen_error_in_a_dial_is_recorded_and_translated(
     def broken(answer: object, **_: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(telspiel, "parse_answer", broken)
     await setup_entry(telspiel_data(sandbox))
+    monkeypatch.setattr(telspiel, "parse_answer", broken)
 
     with pytest.raises(HomeAssistantError) as raised:
         await dial(hass)

@@ -207,7 +207,8 @@ async def test_refusals(
 async def test_wrong_pin_starts_reauth(
     hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
 ) -> None:
-    await setup_entry(voice_panel_data(sandbox, pin="0000"))
+    await setup_entry(voice_panel_data(sandbox))
+    sandbox.sandbox.accounts["voice_panel"]["pin"] = "4321"  # PIN changed
     with pytest.raises(HomeAssistantError, match="Invalid UID or PIN"):
         await dial(hass)
     await hass.async_block_till_done()

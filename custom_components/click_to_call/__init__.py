@@ -30,6 +30,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 async def async_setup_entry(hass: HomeAssistant, entry: ClickToCallConfigEntry) -> bool:
     """Set up one provider account."""
     coordinator = await CallCoordinator.async_create(hass, entry)
+    await coordinator.async_check_account()
     entry.runtime_data = coordinator
     async_register_webhook(hass, coordinator, entry.data[CONF_WEBHOOK_ID])
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -59,12 +59,11 @@ from .contacts import (
 from .coordinator import ClickToCallConfigEntry, async_client_class
 from .errors import DialRefused, provider_placeholders
 from .forms import contact_schema, settings_schema, whole_number
-from .phone import parse_number
+from .phone import parse_number, phone_settings
 from .providers import PROVIDER_IDS
 from .providers.client import ProviderClient
 from .providers.errors import NotSentError, ProviderError
 from .providers.models import DialField, DialRequest, NumberFormat
-from .providers.settings import Kind
 from .providers.text import has_control_characters
 from .webhook import async_webhook_url
 
@@ -241,20 +240,13 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         if (key := config.setting_with_control_characters()) is not None:
             return Checked({key: "invalid_characters"}, {}, data)
         probe = dict(data)
-        for setting in client_class.config_class.settings():
-            value = data.get(setting.key)
-            if (
-                setting.kind is not Kind.PHONE
-                or not isinstance(value, str)
-                or client_class.is_account_id(value)
-            ):
-                continue
+        for key, value in phone_settings(client_class, data):
             try:
-                probe[setting.key] = parse_number(
+                probe[key] = parse_number(
                     value, self.hass.config.country, client_class.number_format
                 ).formatted
             except DialRefused as err:
-                return Checked({setting.key: err.refusal.value}, err.placeholders, data)
+                return Checked({key: err.refusal.value}, err.placeholders, data)
         session = async_get_clientsession(
             self.hass, verify_ssl=data.get(CONF_VERIFY_SSL, True)
         )

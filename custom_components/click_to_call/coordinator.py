@@ -16,6 +16,11 @@ from typing import Any, NoReturn
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryError,
+    ConfigEntryNotReady,
+)
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
@@ -38,12 +43,18 @@ from .const import (
     LOGGER,
 )
 from .contacts import Contact, contacts_of
-from .errors import DialRefused, provider_error
+from .errors import DialRefused, provider_error, provider_placeholders
 from .guard import CallGuard
 from .outcome import async_await_answer, async_poll
+from .phone import settings_as_sent
 from .providers import client_class
 from .providers.client import ProviderClient
-from .providers.errors import AuthenticationError, NotSentError, ProviderError
+from .providers.errors import (
+    AuthenticationError,
+    InvalidRequestError,
+    NotSentError,
+    ProviderError,
+)
 from .providers.models import (
     CallStatus,
     CallUpdate,
@@ -116,10 +127,51 @@ class CallCoordinator:
             hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, True)
         )
         provider = await async_client_class(hass, entry.data[CONF_PROVIDER])
-        client = provider.from_data(session, entry.data)
+        client = provider.from_data(
+            session, settings_as_sent(provider, entry.data, hass.config.country)
+        )
         store = CallStore(hass, entry.entry_id)
         loaded = await store.async_load()
         return cls(hass, entry, client, store, loaded.records, loaded.sent)
+
+    async def async_check_account(self) -> None:
+        """Ask the provider whether it still takes the account (no call).
+
+        The config flow's own probe. Refused credentials start
+        reauthentication; an unreachable provider is tried again later; a
+        refused setting needs the account reconfigured.
+        """
+        if not self.client.checks_credentials:
+            LOGGER.debug(
+                "%s: %s cannot check its credentials without placing a call; "
+                "the first call will tell",
+                self.entry.title,
+                self.client.title,
+            )
+            return
+        try:
+            self.client.check_settings()
+            await self.client.async_check_credentials()
+        except AuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                **self._setup_error("setup_auth_failed", err)
+            ) from err
+        except InvalidRequestError as err:
+            raise ConfigEntryError(**self._setup_error("setup_refused", err)) from err
+        except ProviderError as err:
+            raise ConfigEntryNotReady(
+                **self._setup_error("setup_unavailable", err)
+            ) from err
+
+    def _setup_error(self, key: str, err: ProviderError) -> dict[str, Any]:
+        return {
+            "translation_domain": DOMAIN,
+            "translation_key": key,
+            "translation_placeholders": {
+                **provider_placeholders(self.client.title, err),
+                "title": self.entry.title,
+            },
+        }
 
     async def async_dial(
         self, data: Mapping[str, Any], contact: Contact | None = None

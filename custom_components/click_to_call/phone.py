@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
 import re
+from typing import Any
 
 import phonenumbers
 
 from .errors import DialRefused, Refusal
+from .providers.client import ProviderClient
 from .providers.models import NumberFormat
+from .providers.settings import Kind
 
 # An extension or dialling digits: pauses (",", "p", "w"), "#", "*", ";ext=",
 # "ext.", "extension", "x 99".
@@ -64,6 +69,39 @@ def parse_number(
     ):
         raise DialRefused(Refusal.NUMBER_NOT_NATIONAL, number=text)
     return PhoneNumber(e164, phonenumbers.national_significant_number(number))
+
+
+def phone_settings(
+    client_class: type[ProviderClient[Any]], data: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    """Yield the settings that hold a phone number (not an account id)."""
+    for setting in client_class.config_class.settings():
+        value = data.get(setting.key)
+        if (
+            setting.kind is Kind.PHONE
+            and isinstance(value, str)
+            and not client_class.is_account_id(value)
+        ):
+            yield setting.key, value
+
+
+def settings_as_sent(
+    client_class: type[ProviderClient[Any]],
+    data: Mapping[str, Any],
+    country: str | None,
+) -> dict[str, Any]:
+    """Return the settings with each phone number as the provider writes it.
+
+    Entries set up before numbers were stored that way hold them as typed.
+    One that cannot be read stays as it is: the provider will say so.
+    """
+    sent = dict(data)
+    for key, value in phone_settings(client_class, data):
+        with suppress(DialRefused):
+            sent[key] = parse_number(
+                value, country, client_class.number_format
+            ).formatted
+    return sent
 
 
 def load_region(country: str | None) -> None:

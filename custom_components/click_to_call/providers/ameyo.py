@@ -70,6 +70,7 @@ class AmeyoClient(ProviderClient[AmeyoConfig]):
     from_is_number = False
     outcome = Outcome.SLOW_ANSWER
     answer_deadline = ANSWER_DEADLINE
+    checks_credentials = False
 
     @classmethod
     def account_of(cls, config: AmeyoConfig) -> str:
@@ -77,7 +78,10 @@ class AmeyoClient(ProviderClient[AmeyoConfig]):
         return account_at_host(config.user_id, config.api_url)
 
     async def async_check_credentials(self) -> None:
-        """Check that the server answers (and its certificate, where verified)."""
+        """Check that the server answers (and its certificate, where verified).
+
+        The token itself cannot be checked without placing a call.
+        """
         try:
             await self._request("GET", f"{self._base_url}/ameyowebaccess/")
         except UnexpectedAnswerError as err:

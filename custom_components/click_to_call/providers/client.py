@@ -56,6 +56,9 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
     callback_key: ClassVar[bool] = False
     callback_reply: ClassVar[tuple[str, str] | None] = None
     callback_methods: ClassVar[tuple[str, ...]] = ("POST",)
+    # Whether async_check_credentials proves the credentials (Ameyo's only
+    # finds the server: its token is known good only once a call is placed).
+    checks_credentials: ClassVar[bool] = True
     # For Outcome.POLL: seconds between polls.
     poll_interval: ClassVar[float] = 10.0
     # For Outcome.SLOW_ANSWER: how long the answer may take, in seconds.
@@ -102,6 +105,10 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
 
         Raises NotSentError. Providers with documented limits check them too.
         """
+        self.check_settings()
+
+    def check_settings(self) -> None:
+        """Raise NotSentError naming a setting that cannot be sent."""
         if self._bad_setting is not None:
             raise NotSentError(
                 "it holds a character that cannot be sent, such as a line break",
