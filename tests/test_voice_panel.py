@@ -281,3 +281,34 @@ async def test_an_unload_while_dialling_starts_no_polling(
     assert response["provider_call_id"] == "1231"
     await asyncio.sleep(0.1)
     assert reports(sandbox) == 0
+
+
+async def test_polling_failures_are_logged_once_and_the_recovery_once(
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await setup_entry(voice_panel_data(sandbox))
+    sandbox.sandbox.queue(
+        "voice_panel",
+        Canned(200, "1231", "text/plain"),  # the dial
+        *[Canned(503, "busy", "text/plain")] * 3,
+        *[Canned(200, "1231,10,5,n/a", "text/plain")] * 20,
+    )
+    await dial(hass)
+    await wait_for_state(hass, STATUS, "completed")
+
+    failing = [r for r in caplog.records if "asking Voice panel" in r.message]
+    assert [(r.levelname, r.message) for r in failing] == [
+        (
+            "WARNING",
+            "voice_panel test: asking Voice panel about calls failed (the panel "
+            "answered HTTP 503); calls wait at their last status until it answers "
+            "again",
+        )
+    ]
+    recovered = [r for r in caplog.records if "answers about calls again" in r.message]
+    assert [(r.levelname, r.message) for r in recovered] == [
+        ("INFO", "voice_panel test: Voice panel answers about calls again")
+    ]

@@ -115,6 +115,10 @@ class CallTracker:
         call_id = self._latest_by_contact.get(contact_id)
         return None if call_id is None else self._calls.get(call_id)
 
+    def newest_first(self) -> Iterator[CallRecord]:
+        """Iterate over the kept calls, newest first."""
+        return reversed(self._calls.values())
+
     def __iter__(self) -> Iterator[CallRecord]:
         """Iterate over the kept calls, oldest first."""
         return iter(self._calls.values())

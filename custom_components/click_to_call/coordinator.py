@@ -45,6 +45,7 @@ from .const import (
 from .contacts import Contact, contacts_of
 from .errors import DialRefused, provider_error, provider_placeholders
 from .guard import CallGuard
+from .issues import AccountIssues
 from .outcome import async_await_answer, async_poll
 from .phone import settings_as_sent
 from .providers import client_class
@@ -104,6 +105,9 @@ class CallCoordinator:
             sent if sent is not None else ((r.created, r.to) for r in records)
         )
         self._timers: set[CALLBACK_TYPE] = set()
+        self.issues = AccountIssues(self)
+        # Whether the last poll of the provider failed (logged once each way).
+        self._poll_failing = False
         self.contacts = contacts_of(entry.subentries)
         # The account's device, parent of its contacts' devices.
         self.device_id = (
@@ -198,6 +202,9 @@ class CallCoordinator:
             contact_id=None if contact is None else contact.subentry_id,
         )
         request = self._checked_request(data, record)
+        if self.issues.watched:
+            # Its reports need an address (a cloud link can go without notice).
+            self.issues.async_check_callback_url()
         if self.client.outcome is Outcome.SLOW_ANSWER:
             # The answer is the outcome, which may take minutes: it comes later.
             self._async_sent(record, DialResult(), request)
@@ -319,6 +326,23 @@ class CallCoordinator:
         """Ask for new credentials when the provider refused them."""
         if isinstance(err, AuthenticationError):
             self.entry.async_start_reauth(self.hass)
+
+    @callback
+    def async_polled(self, error: str | None) -> None:
+        """Log once when polling the provider starts failing, once when it works."""
+        if error is not None and not self._poll_failing:
+            LOGGER.warning(
+                "%s: asking %s about calls failed (%s); calls wait at their "
+                "last status until it answers again",
+                self.entry.title,
+                self.client.title,
+                error,
+            )
+        elif error is None and self._poll_failing:
+            LOGGER.info(
+                "%s: %s answers about calls again", self.entry.title, self.client.title
+            )
+        self._poll_failing = error is not None
 
     @callback
     def async_resume(self) -> None:

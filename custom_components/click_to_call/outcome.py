@@ -78,6 +78,7 @@ def async_poll(coordinator: CallCoordinator, record: CallRecord) -> None:
         except AuthenticationError as err:
             coordinator.async_provider_failed(err)
             update = None
+        coordinator.async_polled(call.poll_error)
         if update is not None:
             coordinator.async_apply(update)
         current = coordinator.tracker.get(call.call_id)

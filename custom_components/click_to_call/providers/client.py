@@ -100,6 +100,11 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
         """Return whether a party is an account id (bare ASCII digits), not a number."""
         return cls.accepts_account_ids and is_ascii_digits(text)
 
+    @property
+    def reports_to_webhook(self) -> bool:
+        """Return whether the provider reports calls to the webhook (needs a URL)."""
+        return self.outcome is Outcome.WEBHOOK
+
     def validate(self, request: DialRequest) -> None:
         """Check the request and the settings before anything is sent.
 

@@ -100,6 +100,8 @@ class PolledCall:
     # What the provider said last, and since when it has not changed.
     last_report: Any = None
     unchanged_since: float | None = None
+    # Why the last poll got no report (None: it got one).
+    poll_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

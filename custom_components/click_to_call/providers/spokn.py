@@ -134,6 +134,11 @@ class SpoknClient(ProviderClient[SpoknConfig]):
         """Return whether the account may set caller ids and a callback URL."""
         return self.config.enterprise
 
+    @property
+    def reports_to_webhook(self) -> bool:
+        """Return whether calls report back: only Enterprise accounts' do."""
+        return self.enterprise
+
     def validate(self, request: DialRequest) -> None:
         """Check every limit Spokn documents, before anything is sent."""
         super().validate(request)

@@ -117,12 +117,16 @@ class VoicePanelClient(ProviderClient[VoicePanelConfig]):
             report = read_report(
                 await self._get(REPORT_PATH, uniqueid=call.call_id), call
             )
-        except AuthenticationError:
+        except AuthenticationError as err:
+            call.poll_error = err.message
             if not final:
                 raise  # the caller asks for new credentials
             report = None
-        except ProviderError:
+        except ProviderError as err:
+            call.poll_error = err.message
             report = None  # a failed poll is tried again at the next one
+        else:
+            call.poll_error = None
         if report is not None and report != call.last_report:
             call.last_report = report
             call.unchanged_since = now

@@ -1,0 +1,175 @@
+"""Repair issues of an account: what keeps its calls from reporting back.
+
+Raised and cleared by themselves: nothing here is fixed from the Repairs
+dashboard, only by setting what the issue names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+import time
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
+from homeassistant.core import Event, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
+
+from .const import CONF_WEBHOOK_ID, DOMAIN
+from .webhook import async_webhook_url, internet_url
+
+if TYPE_CHECKING:
+    from .calls import CallRecord
+    from .coordinator import CallCoordinator
+
+CHECK_INTERVAL: Final = timedelta(minutes=5)
+# Calls in a row still open past their maximum duration before we say so.
+OPEN_CALLS_IN_A_ROW: Final = 3
+# A call without a maximum duration counts as stuck after an hour; each call
+# gets a few minutes' grace for a late report.
+DEFAULT_OPEN_LIMIT: Final = 3600
+GRACE: Final = 300
+NETWORK_SETTINGS: Final = "https://my.home-assistant.io/redirect/network/"
+
+# Where each reporting provider is told the webhook: its issue's text.
+CALLS_STAY_OPEN: Final = {
+    "telecmi": "calls_stay_open_telecmi",
+    "spokn": "calls_stay_open_spokn",
+    "twilio": "calls_stay_open_twilio",
+    "exotel": "calls_stay_open_exotel",
+}
+
+
+class AccountIssues:
+    """Raise and clear the repair issues of one account as things change."""
+
+    def __init__(self, coordinator: CallCoordinator) -> None:
+        """Watch an account that reports to its webhook (others need nothing)."""
+        self._coordinator = coordinator
+        self._hass = coordinator.hass
+        entry_id = coordinator.entry.entry_id
+        self.no_url_id = f"no_callback_url_{entry_id}"
+        self.open_calls_id = f"calls_stay_open_{entry_id}"
+        self._calls_stay_open = False
+
+    @property
+    def watched(self) -> bool:
+        """Return whether the account's calls report to Home Assistant."""
+        return self._coordinator.client.reports_to_webhook
+
+    @callback
+    def async_start(self) -> None:
+        """Check now, then on each core configuration change and every 5 min."""
+        if not self.watched:
+            return
+        entry = self._coordinator.entry
+        self.async_check()
+        entry.async_on_unload(
+            self._hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, self._config_changed)
+        )
+        entry.async_on_unload(
+            async_track_time_interval(self._hass, self._interval, CHECK_INTERVAL)
+        )
+        entry.async_on_unload(
+            self._coordinator.tracker.async_add_listener(self._call_changed)
+        )
+        entry.async_on_unload(self.async_clear)
+
+    @callback
+    def async_check(self) -> None:
+        """Check both: a URL for the provider, and calls that stayed open."""
+        self.async_check_callback_url()
+        self.async_check_open_calls(time.time())
+
+    @callback
+    def async_check_callback_url(self) -> None:
+        """Say so while Home Assistant has no URL the provider can reach."""
+        if not self.watched or internet_url(self._hass) is not None:
+            ir.async_delete_issue(self._hass, DOMAIN, self.no_url_id)
+            return
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            self.no_url_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            learn_more_url=NETWORK_SETTINGS,
+            translation_key="no_callback_url",
+            translation_placeholders=self._placeholders(),
+        )
+
+    @callback
+    def async_check_open_calls(self, now: float) -> None:
+        """Say so when the last calls all stayed open past their end."""
+        stuck = self.watched and self._open_in_a_row(now)
+        if stuck == self._calls_stay_open:
+            return
+        self._calls_stay_open = stuck
+        if not stuck:
+            ir.async_delete_issue(self._hass, DOMAIN, self.open_calls_id)
+            return
+        entry = self._coordinator.entry
+        ir.async_create_issue(
+            self._hass,
+            DOMAIN,
+            self.open_calls_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=CALLS_STAY_OPEN[self._coordinator.client.provider],
+            translation_placeholders={
+                **self._placeholders(),
+                "count": str(OPEN_CALLS_IN_A_ROW),
+                "webhook_url": async_webhook_url(
+                    self._hass, entry.data[CONF_WEBHOOK_ID]
+                ),
+            },
+        )
+
+    def _open_in_a_row(self, now: float) -> bool:
+        """Return whether the newest calls whose fate is known all stayed open.
+
+        A call's fate is known once it ended, or once it is past its maximum
+        duration (and a grace) still open.
+        """
+        judged = 0
+        for record in self._coordinator.tracker.newest_first():
+            if record.status.is_final:
+                return False
+            if now >= _deadline(record):
+                judged += 1
+                if judged == OPEN_CALLS_IN_A_ROW:
+                    return True
+        return False
+
+    @callback
+    def async_clear(self) -> None:
+        """Take the account's issues away (on unload; set-up checks again)."""
+        ir.async_delete_issue(self._hass, DOMAIN, self.no_url_id)
+        ir.async_delete_issue(self._hass, DOMAIN, self.open_calls_id)
+        self._calls_stay_open = False
+
+    def _placeholders(self) -> dict[str, str]:
+        return {
+            "title": self._coordinator.entry.title,
+            "provider": self._coordinator.client.title,
+        }
+
+    @callback
+    def _config_changed(self, _event: Event) -> None:
+        self.async_check_callback_url()
+
+    @callback
+    def _interval(self, now: datetime) -> None:
+        self.async_check_callback_url()
+        self.async_check_open_calls(now.timestamp())
+
+    @callback
+    def _call_changed(self, record: CallRecord, status_changed: bool) -> None:
+        # A report arrived: the webhook works. Only worth a look when we said
+        # it did not.
+        if self._calls_stay_open and status_changed:
+            self.async_check_open_calls(time.time())
+
+
+def _deadline(record: CallRecord) -> float:
+    return record.created + (record.max_duration or DEFAULT_OPEN_LIMIT) + GRACE
