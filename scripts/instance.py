@@ -29,6 +29,9 @@ homeassistant:
   unit_system: metric
   currency: INR
   internal_url: {url}
+  # The sandbox runs on this machine: to it, this is Home Assistant on the
+  # internet (where providers post their reports).
+  external_url: {url}
 http:
   server_port: {port}
 frontend:
