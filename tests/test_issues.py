@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.click_to_call import issues
 from custom_components.click_to_call.const import CONF_REPEAT_INTERVAL, DOMAIN
 from tests.conftest import (
     EntryFactory,
@@ -248,3 +249,18 @@ async def test_providers_that_never_report_are_not_judged(
     await place(hass, 3)
     await later(hass, freezer)
     assert issue(hass, "calls_stay_open", entry) is None
+
+
+async def test_a_reporting_provider_without_its_own_text_gets_the_general_one(
+    hass: HomeAssistant,
+    telecmi: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(issues, "CALLS_STAY_OPEN", {})
+    await place(hass, 3)
+    await later(hass, freezer)
+
+    found = issue(hass, "calls_stay_open", telecmi)
+    assert found is not None
+    assert found.translation_key == "calls_stay_open"

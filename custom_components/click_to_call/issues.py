@@ -31,7 +31,8 @@ DEFAULT_OPEN_LIMIT: Final = 3600
 GRACE: Final = 300
 NETWORK_SETTINGS: Final = "https://my.home-assistant.io/redirect/network/"
 
-# Where each reporting provider is told the webhook: its issue's text.
+# Where each reporting provider is told the webhook: its issue's text (a
+# provider not listed gets the general one).
 CALLS_STAY_OPEN: Final = {
     "telecmi": "calls_stay_open_telecmi",
     "spokn": "calls_stay_open_spokn",
@@ -115,7 +116,9 @@ class AccountIssues:
             self.open_calls_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=CALLS_STAY_OPEN[self._coordinator.client.provider],
+            translation_key=CALLS_STAY_OPEN.get(
+                self._coordinator.client.provider, "calls_stay_open"
+            ),
             translation_placeholders={
                 **self._placeholders(),
                 "count": str(OPEN_CALLS_IN_A_ROW),
