@@ -9,8 +9,10 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.click_to_call.const import (
     CONF_MAX_CALLS_PER_HOUR,
@@ -401,3 +403,52 @@ async def test_a_dial_in_flight_when_the_entry_unloads(
     assert response["status"] == "initiated"
     assert tracker.closed
     assert tracker.get(response["call_id"]) is None  # written before: unchanged
+
+
+async def test_a_lead_from_a_webhook_as_the_readme_shows_it(
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> None:
+    """`tel:` keeps a templated +number text (Home Assistant would make it a number)."""
+    await setup_entry(telecmi_data(sandbox))
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "triggers": [
+                    {
+                        "trigger": "webhook",
+                        "webhook_id": "new-lead",
+                        "allowed_methods": ["POST"],
+                        "local_only": False,
+                    }
+                ],
+                "actions": [
+                    {
+                        "action": "click_to_call.dial",
+                        "data": {
+                            "to": "tel:{{ trigger.json.phone }}",
+                            "reference": "lead {{ trigger.json.id }}",
+                        },
+                    }
+                ],
+            }
+        },
+    )
+    client = await hass_client_no_auth()
+
+    response = await client.post(
+        "/api/webhook/new-lead", json={"phone": "+14155550102", "id": "1234"}
+    )
+    assert response.status == 200
+    await wait_for_request(sandbox, "telecmi")
+    await hass.async_block_till_done()
+
+    [sent] = sent_bodies(sandbox, "telecmi")
+    assert sent["to"] == 14155550102
+    state = hass.states.get("sensor.telecmi_test_last_call_status")
+    assert state is not None
+    assert state.attributes["reference"] == "lead 1234"

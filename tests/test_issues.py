@@ -180,8 +180,8 @@ async def test_three_calls_left_open_say_the_webhook_is_not_set(
         "webhook_url": f"{EXTERNAL}/api/webhook/telecmi-webhook",
     }
 
-    # The webhook set at last: the first report clears it.
-    await post_status(await hass_client_no_auth(), calls[0], "completed")
+    # The webhook set at last: the first report (a call answered) clears it.
+    await post_status(await hass_client_no_auth(), calls[0], "connected")
     await hass.async_block_till_done()
     assert issue(hass, "calls_stay_open", telecmi) is None
 

@@ -16,6 +16,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 
 from .const import CONF_WEBHOOK_ID, DOMAIN
+from .providers.models import CallStatus
 from .webhook import async_webhook_url, internet_url
 
 if TYPE_CHECKING:
@@ -131,12 +132,12 @@ class AccountIssues:
     def _open_in_a_row(self, now: float) -> bool:
         """Return whether the newest calls whose fate is known all stayed open.
 
-        A call's fate is known once it ended, or once it is past its maximum
-        duration (and a grace) still open.
+        A call's fate is known once a report moved it on (connected or ended),
+        or once it is past its maximum duration (and a grace) still initiated.
         """
         judged = 0
         for record in self._coordinator.tracker.newest_first():
-            if record.status.is_final:
+            if record.status is not CallStatus.INITIATED:
                 return False
             if now >= _deadline(record):
                 judged += 1
