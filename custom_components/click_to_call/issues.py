@@ -86,19 +86,8 @@ class AccountIssues:
     @callback
     def async_check_callback_url(self) -> None:
         """Say so while Home Assistant has no URL the provider can reach."""
-        if not self.watched or internet_url(self._hass) is not None:
-            ir.async_delete_issue(self._hass, DOMAIN, self.no_url_id)
-            return
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
-            self.no_url_id,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            learn_more_url=NETWORK_SETTINGS,
-            translation_key="no_callback_url",
-            translation_placeholders=self._placeholders(),
-        )
+        missing = self.watched and internet_url(self._hass) is None
+        self._set(self.no_url_id, missing, "no_callback_url", NETWORK_SETTINGS)
 
     @callback
     def async_check_open_calls(self, now: float) -> None:
@@ -107,25 +96,39 @@ class AccountIssues:
         if stuck == self._calls_stay_open:
             return
         self._calls_stay_open = stuck
-        if not stuck:
-            ir.async_delete_issue(self._hass, DOMAIN, self.open_calls_id)
+        data = self._coordinator.entry.data
+        self._set(
+            self.open_calls_id,
+            stuck,
+            CALLS_STAY_OPEN.get(self._coordinator.client.provider, "calls_stay_open"),
+            count=str(OPEN_CALLS_IN_A_ROW),
+            webhook_url=async_webhook_url(self._hass, data[CONF_WEBHOOK_ID]),
+        )
+
+    def _set(
+        self,
+        issue_id: str,
+        raised: bool,
+        translation_key: str,
+        learn_more_url: str | None = None,
+        **placeholders: str,
+    ) -> None:
+        """Raise an issue (a warning, fixed outside Repairs) or take it away."""
+        if not raised:
+            ir.async_delete_issue(self._hass, DOMAIN, issue_id)
             return
-        entry = self._coordinator.entry
         ir.async_create_issue(
             self._hass,
             DOMAIN,
-            self.open_calls_id,
+            issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=CALLS_STAY_OPEN.get(
-                self._coordinator.client.provider, "calls_stay_open"
-            ),
+            learn_more_url=learn_more_url,
+            translation_key=translation_key,
             translation_placeholders={
-                **self._placeholders(),
-                "count": str(OPEN_CALLS_IN_A_ROW),
-                "webhook_url": async_webhook_url(
-                    self._hass, entry.data[CONF_WEBHOOK_ID]
-                ),
+                "title": self._coordinator.entry.title,
+                "provider": self._coordinator.client.title,
+                **placeholders,
             },
         )
 
@@ -151,12 +154,6 @@ class AccountIssues:
         ir.async_delete_issue(self._hass, DOMAIN, self.no_url_id)
         ir.async_delete_issue(self._hass, DOMAIN, self.open_calls_id)
         self._calls_stay_open = False
-
-    def _placeholders(self) -> dict[str, str]:
-        return {
-            "title": self._coordinator.entry.title,
-            "provider": self._coordinator.client.title,
-        }
 
     @callback
     def _config_changed(self, _event: Event) -> None:
