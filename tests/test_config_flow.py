@@ -8,7 +8,7 @@ from typing import Any
 from unittest.mock import patch
 from urllib.parse import parse_qs
 
-from homeassistant import config_entries
+from homeassistant import config_entries, data_entry_flow
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.network import NoURLAvailableError
@@ -436,3 +436,14 @@ async def test_reauth_asks_for_each_providers_secret(
     entry = await setup_entry(data(sandbox))
     result = await entry.start_reauth_flow(hass)
     assert list(result["data_schema"].schema) == [secret]
+
+
+async def test_a_step_that_no_provider_has_does_not_exist(
+    hass: HomeAssistant, integration: None
+) -> None:
+    """Provider steps are made on demand; any other name is no step at all."""
+    with pytest.raises(data_entry_flow.UnknownStep):
+        await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": "not_a_provider"}
+        )
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
