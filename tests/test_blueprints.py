@@ -1,0 +1,474 @@
+"""The automation blueprints in blueprints/, validated and run against the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+import json
+from pathlib import Path
+import shutil
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
+from homeassistant.components.blueprint.models import Blueprint
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import extract_inputs, load_yaml_dict
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.click_to_call.const import (
+    CONF_REPEAT_INTERVAL,
+    EVENT_CALL_UPDATED,
+)
+from custom_components.click_to_call.contacts import SUBENTRY_CONTACT
+from custom_components.click_to_call.providers.models import CallStatus, CallUpdate
+from tests.conftest import EntryFactory, SandboxServer, telecmi_data, telspiel_data
+
+pytestmark = pytest.mark.usefixtures("integration")
+
+FOLDER = Path(__file__).parent.parent / "blueprints" / "automation" / "click_to_call"
+CALL_CONTACT = "call_contact.yaml"
+CALL_UNTIL_ANSWERED = "call_until_answered.yaml"
+SOURCE = "https://github.com/click-to-call/ha-click-to-call/blob/main/"
+AUTOMATION = "automation.blueprint_under_test"
+WEBHOOK = "/api/webhook/telecmi-webhook"
+DOORBELL = [{"trigger": "event", "event_type": "test_doorbell"}]
+# Contacts, and the numbers TeleCMI is sent for them.
+CONTACTS = {
+    "Mom": ("98765 43210", 919876543210),
+    "Dad": ("91234 56789", 919123456789),
+    "Kid": ("93333 33333", 919333333333),
+}
+
+
+@pytest.mark.parametrize("name", [CALL_CONTACT, CALL_UNTIL_ANSWERED])
+def test_blueprint_is_valid(name: str) -> None:
+    """Home Assistant's own loader and schema take the file as it is."""
+    data = load_yaml_dict(FOLDER / name)
+    blueprint = Blueprint(
+        data,
+        path=f"click_to_call/{name}",
+        expected_domain="automation",
+        schema=AUTOMATION_BLUEPRINT_SCHEMA,
+    )
+
+    assert blueprint.validate() is None  # the running version is new enough
+    metadata = blueprint.metadata
+    assert metadata["homeassistant"]["min_version"] == "2025.4.0"
+    assert metadata["source_url"] == (
+        f"{SOURCE}blueprints/automation/click_to_call/{name}"
+    )
+    assert metadata["author"]
+    assert "click_to_call_call_updated" in metadata["description"]
+    # Every input is used, and every input used is declared.
+    assert extract_inputs(data) == set(blueprint.inputs)
+    assert data["triggers"].name == "triggers"  # the modern key, a trigger selector
+    assert (data["mode"], data["max_exceeded"]) == ("single", "silent")
+
+
+# Running them, with Home Assistant's automation integration.
+
+
+@pytest.fixture
+def blueprints(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Put the blueprints where Home Assistant's loader looks for them."""
+    hass.config.config_dir = str(tmp_path)
+    target = Path(hass.config.path("blueprints/automation/click_to_call"))
+    target.mkdir(parents=True)
+    for name in (CALL_CONTACT, CALL_UNTIL_ANSWERED):
+        shutil.copy(FOLDER / name, target / name)
+
+
+async def add_contact(
+    hass: HomeAssistant, entry: MockConfigEntry, name: str, number: str
+) -> None:
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_CONTACT), context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"name": name, "number": number}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def entry(
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    blueprints: None,
+) -> MockConfigEntry:
+    """A TeleCMI account with three contacts; the guard lets a number be redialled."""
+    entry = await setup_entry(telecmi_data(sandbox), {CONF_REPEAT_INTERVAL: 0})
+    for name, (number, _) in CONTACTS.items():
+        await add_contact(hass, entry, name, number)
+    return entry
+
+
+@pytest.fixture
+async def other_account(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+) -> MockConfigEntry:
+    """A telSpiel account that has a Dad too: "Dad" alone is then ambiguous."""
+    other = await setup_entry(telspiel_data(sandbox))
+    await add_contact(hass, other, "Dad", "94444 44444")
+    return other
+
+
+@pytest.fixture
+async def web(hass_client_no_auth: ClientSessionGenerator) -> TestClient:
+    return await hass_client_no_auth()
+
+
+async def use_blueprint(hass: HomeAssistant, name: str, **inputs: Any) -> None:
+    """Set up one automation from a blueprint, and check it is valid."""
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                {
+                    "id": "blueprint_under_test",
+                    "alias": "Blueprint under test",
+                    "use_blueprint": {
+                        "path": f"click_to_call/{name}",
+                        "input": {"triggers": DOORBELL, **inputs},
+                    },
+                }
+            ]
+        },
+    )
+    await hass.async_block_till_done()
+    state = hass.states.get(AUTOMATION)
+    assert state is not None
+    assert state.state == "on"  # an automation that fails validation is unavailable
+
+
+# Event-loop turns to let a trigger, a dial or a report go through (a dial
+# takes a few dozen).
+TURNS = 1000
+
+
+async def settle(hass: HomeAssistant, until: Callable[[], bool] | None = None) -> None:
+    """Run the event loop, Home Assistant's clock standing still.
+
+    Until `until()` holds (else fail), or for TURNS turns. Not
+    `async_block_till_done`: that waits for the automation's run to end, and a
+    run waiting for an answer or in its pause never ends while time stands.
+    """
+    for _ in range(TURNS):
+        if until is not None and until():
+            return
+        await asyncio.sleep(0)
+    assert until is None or until(), "the automation never got there"
+
+
+async def ring(hass: HomeAssistant, until: Callable[[], bool] | None = None) -> None:
+    hass.bus.async_fire("test_doorbell")
+    await settle(hass, until)
+
+
+async def wait(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    seconds: float,
+    until: Callable[[], bool] | None = None,
+) -> None:
+    """Move Home Assistant's clock on (no real waiting)."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await settle(hass, until)
+
+
+def dialled(sandbox: SandboxServer) -> list[int]:
+    """Return the numbers TeleCMI was asked to call, in order."""
+    return [json.loads(sent.body)["to"] for sent in sandbox.sandbox.received("telecmi")]
+
+
+def numbers(*names: str) -> list[int]:
+    return [CONTACTS[name][1] for name in names]
+
+
+def running(hass: HomeAssistant) -> int:
+    """Return how many runs of the automation are in progress."""
+    state = hass.states.get(AUTOMATION)
+    assert state is not None
+    return int(state.attributes["current"])
+
+
+def call_ids(events: list[Event]) -> dict[str, str]:
+    """Return each contact's call (the latest), from the events."""
+    return {
+        event.data["contact"]: event.data["call_id"]
+        for event in events
+        if event.data["status"] == "initiated"
+    }
+
+
+async def report(
+    hass: HomeAssistant,
+    web: TestClient,
+    call_id: str,
+    status: str,
+    until: Callable[[], bool] | None = None,
+) -> None:
+    """Post a status for a call to the account's webhook, as a provider would."""
+    answer = await web.post(WEBHOOK, json={"call_id": call_id, "status": status})
+    assert answer.status == 200
+    await settle(hass, until)
+
+
+async def test_call_contact_calls_once_per_ring(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sandbox: SandboxServer,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A doorbell pressed five times places one call; after the pause, another."""
+    await use_blueprint(
+        hass, CALL_CONTACT, contact="mom", reference="doorbell", cooldown=60
+    )
+    events = async_capture_events(hass, EVENT_CALL_UPDATED)
+    assert dialled(sandbox) == []
+
+    for _ in range(5):
+        await ring(hass)
+
+    assert dialled(sandbox) == numbers("Mom")
+    assert [
+        (event.data["contact"], event.data["status"], event.data["reference"])
+        for event in events
+    ] == [("Mom", "initiated", "doorbell")]
+    assert running(hass) == 1  # the pause
+
+    await wait(hass, freezer, 59)
+    await ring(hass)
+    assert dialled(sandbox) == numbers("Mom")
+
+    await wait(hass, freezer, 2, until=lambda: running(hass) == 0)
+    await ring(hass, until=lambda: len(dialled(sandbox)) == 2)
+    assert dialled(sandbox) == numbers("Mom", "Mom")
+
+
+async def test_call_contact_with_the_account_and_conditions(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    other_account: MockConfigEntry,
+    sandbox: SandboxServer,
+) -> None:
+    """The account picks the Dad meant; a failed condition calls nobody."""
+    hass.states.async_set("input_boolean.night", "off")
+    await use_blueprint(
+        hass,
+        CALL_CONTACT,
+        contact="Dad",
+        account=entry.entry_id,
+        conditions=[
+            {"condition": "state", "entity_id": "input_boolean.night", "state": "on"}
+        ],
+        cooldown=0,
+    )
+
+    await ring(hass)
+    assert dialled(sandbox) == []
+
+    hass.states.async_set("input_boolean.night", "on")
+    await ring(hass, until=lambda: running(hass) == 0 and bool(dialled(sandbox)))
+    assert dialled(sandbox) == numbers("Dad")
+    assert sandbox.sandbox.received("telspiel") == []
+    dad = hass.states.get("sensor.dad_last_call_status")
+    assert dad is not None
+    assert dad.attributes["reference"] is None  # none given, none sent
+
+
+async def test_the_next_contact_is_called_until_one_answers(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    other_account: MockConfigEntry,
+    sandbox: SandboxServer,
+    web: TestClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await use_blueprint(
+        hass,
+        CALL_UNTIL_ANSWERED,
+        contacts=["Mom", "Dad", "Kid"],
+        account=entry.entry_id,
+        reference="alarm",
+        answer_timeout=60,
+        cooldown=0,
+    )
+    events = async_capture_events(hass, EVENT_CALL_UPDATED)
+
+    await ring(hass)
+    assert dialled(sandbox) == numbers("Mom")
+
+    await report(hass, web, call_ids(events)["Mom"], "no_answer")
+    assert dialled(sandbox) == numbers("Mom", "Dad")
+
+    await report(
+        hass, web, call_ids(events)["Dad"], "connected", until=lambda: not running(hass)
+    )
+    await wait(hass, freezer, 120)
+    assert dialled(sandbox) == numbers("Mom", "Dad")
+    assert {event.data["reference"] for event in events} == {"alarm"}
+
+
+@pytest.mark.parametrize("ending", ["busy", "cancelled", "rejected", "failed"])
+async def test_a_call_ended_unanswered_moves_on(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sandbox: SandboxServer,
+    web: TestClient,
+    ending: str,
+) -> None:
+    await use_blueprint(hass, CALL_UNTIL_ANSWERED, contacts=["Mom", "Dad"], cooldown=0)
+    events = async_capture_events(hass, EVENT_CALL_UPDATED)
+    await ring(hass)
+    assert dialled(sandbox) == numbers("Mom")
+
+    await report(hass, web, call_ids(events)["Mom"], ending)
+
+    assert dialled(sandbox) == numbers("Mom", "Dad")
+    assert running(hass) == 1  # waiting for Dad's answer
+
+
+async def test_a_completed_call_counts_as_answered_and_the_pause_follows(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sandbox: SandboxServer,
+    web: TestClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await use_blueprint(hass, CALL_UNTIL_ANSWERED, contacts=["Mom", "Dad"], cooldown=30)
+    events = async_capture_events(hass, EVENT_CALL_UPDATED)
+    await ring(hass)
+
+    await report(hass, web, call_ids(events)["Mom"], "completed")
+    assert running(hass) == 1  # the pause: a ring now is ignored
+    await ring(hass)
+    await wait(hass, freezer, 31, until=lambda: not running(hass))
+
+    assert dialled(sandbox) == numbers("Mom")
+
+
+async def test_unanswered_and_refused_contacts_are_skipped(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sandbox: SandboxServer,
+    web: TestClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """No report within the timeout, or a dial refused: the next contact."""
+    await use_blueprint(
+        hass,
+        CALL_UNTIL_ANSWERED,
+        contacts=["Mom", "Nobody", " ", "Dad", "Kid"],
+        answer_timeout=30,
+        cooldown=0,
+    )
+    events = async_capture_events(hass, EVENT_CALL_UPDATED)
+    await ring(hass)
+
+    await wait(hass, freezer, 29)
+    assert dialled(sandbox) == numbers("Mom")
+
+    # Mom's call timed out; "Nobody" is no contact: the dial refuses it.
+    await wait(hass, freezer, 2)
+    assert dialled(sandbox) == numbers("Mom", "Dad")
+
+    await report(
+        hass, web, call_ids(events)["Dad"], "connected", until=lambda: not running(hass)
+    )
+    assert dialled(sandbox) == numbers("Mom", "Dad")
+
+
+async def test_nobody_answering_calls_everyone_once(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sandbox: SandboxServer,
+    web: TestClient,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await use_blueprint(
+        hass, CALL_UNTIL_ANSWERED, contacts=["Mom", "Dad", "Kid"], cooldown=0
+    )
+    events = async_capture_events(hass, EVENT_CALL_UPDATED)
+    await ring(hass)
+
+    await report(hass, web, call_ids(events)["Mom"], "no_answer")
+    await report(hass, web, call_ids(events)["Dad"], "busy")
+    await wait(hass, freezer, 61, until=lambda: not running(hass))
+
+    assert dialled(sandbox) == numbers("Mom", "Dad", "Kid")
+
+
+def answer_on_dial(
+    hass: HomeAssistant, entry: MockConfigEntry, *, later: bool
+) -> Callable[[], None]:
+    """Report Mom's call connected as soon as it is placed.
+
+    At once, so the dial already answers `connected`; or, with `later`, on the
+    event loop's next turn: after the dial has answered `initiated`, before
+    the blueprint's wait for the event has begun.
+    """
+
+    @callback
+    def placed(event: Event) -> None:
+        if event.data["status"] != "initiated" or event.data["contact"] != "Mom":
+            return
+        update = CallUpdate(CallStatus.CONNECTED, call_id=event.data["call_id"])
+        if later:
+            hass.loop.call_soon(entry.runtime_data.async_apply, update)
+        else:
+            entry.runtime_data.async_apply(update)
+
+    return hass.bus.async_listen(EVENT_CALL_UPDATED, placed)
+
+
+async def test_a_call_answered_before_the_dial_returns_is_not_waited_for(
+    hass: HomeAssistant, entry: MockConfigEntry, sandbox: SandboxServer
+) -> None:
+    """The dial's answer already says `connected`: no event is left to wait for."""
+    answer_on_dial(hass, entry, later=False)
+    await use_blueprint(hass, CALL_UNTIL_ANSWERED, contacts=["Mom", "Dad"], cooldown=0)
+
+    # No time passes: the run ends without waiting out the answer timeout.
+    await ring(hass, until=lambda: bool(dialled(sandbox)) and not running(hass))
+
+    assert dialled(sandbox) == numbers("Mom")
+
+
+async def test_an_answer_reported_before_the_wait_begins_counts(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    sandbox: SandboxServer,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An event the wait missed is read back from the status sensors."""
+    answer_on_dial(hass, entry, later=True)
+    await use_blueprint(hass, CALL_UNTIL_ANSWERED, contacts=["Mom", "Dad"], cooldown=0)
+
+    await ring(hass)
+    mom = hass.states.get("sensor.mom_last_call_status")
+    assert mom is not None
+    assert mom.state == "connected"
+    assert running(hass) == 1  # the wait began after the event: it missed it
+    await wait(hass, freezer, 61, until=lambda: not running(hass))
+
+    assert dialled(sandbox) == numbers("Mom")
