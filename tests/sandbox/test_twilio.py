@@ -20,12 +20,13 @@ from aiohttp.test_utils import TestServer
 from multidict import MultiDict
 import pytest
 
+from custom_components.click_to_call.providers.http import basic_authorization
 from sandbox import Canned, twilio
 from tests.conftest import SandboxServer
 
 SID = "AC00000000000000000000000000000001"
 TOKEN = "demo-auth-token"
-AUTH = aiohttp.BasicAuth(SID, TOKEN)
+AUTH = {"Authorization": basic_authorization(SID, TOKEN)}
 CALLS = f"/twilio/2010-04-01/Accounts/{SID}/Calls.json"
 ACCOUNT = f"/twilio/2010-04-01/Accounts/{SID}.json"
 A, B, FROM = "+14155550101", "+14155550102", "+14155550100"
@@ -115,7 +116,7 @@ async def create_call(
     **kwargs: Any,
 ) -> Answer:
     """POST a call to A that dials B; `changes` set (or, with None, drop) fields."""
-    kwargs.setdefault("auth", AUTH)
+    kwargs.setdefault("headers", AUTH)
     fields: dict[str, str | None] = {"To": A, "From": FROM, "Twiml": bridge()}
     fields.update(changes or {})
     form = [(name, value) for name, value in fields.items() if value is not None]
@@ -293,24 +294,28 @@ async def test_twilio_trial_account_calls_only_verified_numbers(
 @pytest.mark.parametrize(
     "credentials",
     [
-        {"auth": None},
-        {"auth": aiohttp.BasicAuth(SID, "wrong-token")},
-        {"auth": aiohttp.BasicAuth("AC00000000000000000000000000000002", TOKEN)},
-        {"auth": None, "headers": {"Authorization": f"Bearer {TOKEN}"}},
-        {"auth": None, "headers": {"Authorization": "Basic !!!"}},
+        {},
+        {"Authorization": basic_authorization(SID, "wrong-token")},
+        {
+            "Authorization": basic_authorization(
+                "AC00000000000000000000000000000002", TOKEN
+            )
+        },
+        {"Authorization": f"Bearer {TOKEN}"},
+        {"Authorization": "Basic !!!"},
     ],
 )
 async def test_twilio_refuses_bad_credentials(
     sandbox: SandboxServer,
     session: aiohttp.ClientSession,
     path: str,
-    credentials: dict[str, Any],
+    credentials: dict[str, str],
 ) -> None:
     async with session.request(
         "POST" if path == CALLS else "GET",
         sandbox.url(path),
         data={"To": A, "From": FROM, "Twiml": bridge()},
-        **credentials,
+        headers=credentials,
     ) as response:
         answer = await read(response)
     assert answer.status == 401
@@ -330,7 +335,7 @@ async def test_twilio_unknown_account_in_the_path(
     sandbox: SandboxServer, session: aiohttp.ClientSession, method: str, path: str
 ) -> None:
     async with session.request(
-        method, sandbox.url(path), data={"To": A}, auth=AUTH
+        method, sandbox.url(path), data={"To": A}, headers=AUTH
     ) as response:
         answer = await read(response)
     assert answer.status == 404
@@ -427,7 +432,9 @@ async def test_twilio_reads_only_forms(
     sandbox: SandboxServer, session: aiohttp.ClientSession
 ) -> None:
     async with session.post(
-        sandbox.url(CALLS), json={"To": A, "From": FROM, "Twiml": bridge()}, auth=AUTH
+        sandbox.url(CALLS),
+        json={"To": A, "From": FROM, "Twiml": bridge()},
+        headers=AUTH,
     ) as response:
         answer = await read(response)
     assert answer.status == 400
@@ -447,7 +454,7 @@ async def test_twilio_answers_canned_answers(
 async def test_twilio_calls_are_post_only(
     sandbox: SandboxServer, session: aiohttp.ClientSession
 ) -> None:
-    async with session.get(sandbox.url(CALLS), auth=AUTH) as answer:
+    async with session.get(sandbox.url(CALLS), headers=AUTH) as answer:
         assert answer.status == 405
 
 
@@ -459,7 +466,7 @@ async def test_twilio_account_answers_with_the_account(
     sandbox: SandboxServer, session: aiohttp.ClientSession, account_type: str
 ) -> None:
     sandbox.sandbox.accounts["twilio"]["type"] = account_type
-    async with session.get(sandbox.url(ACCOUNT), auth=AUTH) as response:
+    async with session.get(sandbox.url(ACCOUNT), headers=AUTH) as response:
         answer = await read(response)
     assert answer.status == 200
     uri = f"/2010-04-01/Accounts/{SID}"
