@@ -131,8 +131,10 @@ async def home_assistant(config_dir: str) -> AsyncIterator[HomeAssistant]:
         hass.config.country = "IN"
         # The shared session resolves names with zeroconf, which needs this.
         assert await async_setup_component(hass, "network", {})
-        # No address for webhooks (the harness's names 192.0.2.2): the sandbox
-        # posts no callbacks, and dials send what their baselines send.
+        # The integration's own dependency, set up first: it gives Home
+        # Assistant an address (the harness's 192.0.2.2), taken away here so
+        # no callback leaves loopback and dials send what their baselines send.
+        assert await async_setup_component(hass, "http", {})
         hass.config.internal_url = hass.config.external_url = None
         hass.config.api = None
         yield hass
