@@ -1,0 +1,93 @@
+"""Our own brand icon in the newest Home Assistant's frontend, in a real browser.
+
+Home Assistant 2026.3 and newer serve a custom integration's images from its
+brand/ folder at /api/brands/integration/<domain>/...: the "Add integration"
+list and the integration's page show our icon, not a placeholder. Runs on the
+newest end only (CLICK_TO_CALL_E2E_END=newest); screenshots go to
+build/screenshots-newest/.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+import pytest
+
+from e2e.conftest import SCREENSHOTS, Instance
+
+pytestmark = pytest.mark.newest
+
+ICON = "/api/brands/integration/click_to_call/icon.png"
+ICON_2X = "/api/brands/integration/click_to_call/icon@2x.png"
+
+
+def loaded_width(page: Page, image: Locator) -> int:
+    """Wait until the image has loaded (or failed), and give its natural width."""
+    handle = image.element_handle()
+    page.wait_for_function("image => image.complete", arg=handle)
+    return int(handle.evaluate("image => image.naturalWidth"))
+
+
+def shot(page: Page, running: Instance, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=path, animations="disabled")
+    running.shots.append(path)
+
+
+def log_in(page: Page, running: Instance) -> None:
+    """Log in as dev, and confirm the HTTP settings when Home Assistant asks.
+
+    The configuration's http: section becomes a pending HTTP configuration on
+    Home Assistant 2026.x: the frontend asks an administrator to confirm it
+    (else Home Assistant reverts it and restarts five minutes later).
+    """
+    page.goto(f"{running.url}/")
+    page.get_by_label("Username").fill("dev")
+    page.get_by_label("Password", exact=True).fill("dev")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('home-assistant')?.hass?.user?.is_admin"
+    )
+    http = page.evaluate(
+        """() => document.querySelector("home-assistant").hass
+            .callWS({type: "http/config"})"""
+    )
+    pending = http.get("pending")
+    if pending and not pending.get("error"):
+        dialog = page.locator("dialog-http-pending-config")
+        expect(dialog.get_by_role("button", name="Confirm", exact=True)).to_be_visible()
+        dialog.get_by_role("button", name="Confirm", exact=True).click()
+        expect(dialog.get_by_role("button", name="Confirm", exact=True)).to_be_hidden()
+
+
+def test_add_integration_shows_our_brand_icon(page: Page, running: Instance) -> None:
+    for old in SCREENSHOTS.glob("*.png"):
+        old.unlink()
+    log_in(page, running)
+
+    # Add integration: the brand list, filtered down to us, with our icon.
+    page.goto(f"{running.url}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    expect(page.get_by_text("Select brand")).to_be_visible()
+    page.get_by_role("textbox").last.fill("Click to Call")
+    expect(page.get_by_text("1-Wire")).to_be_hidden()  # the list is filtered
+    rows = page.locator("ha-integration-list-item")
+    expect(rows).to_have_count(1)
+    # The one row: our name, and the badges of a custom integration.
+    expect(rows.get_by_role("button", name="Click to Call", exact=True)).to_be_visible()
+    expect(rows).to_contain_text("Custom integration")
+    icon = rows.locator("img")
+    expect(icon).to_have_attribute("src", re.compile(re.escape(ICON)))
+    assert loaded_width(page, icon) == 256
+    shot(page, running, "01-add-integration-brand")
+    page.keyboard.press("Escape")
+
+    # The integration's own page: the icon at twice the size.
+    page.goto(f"{running.url}/config/integrations/integration/click_to_call")
+    big = page.locator(f'img[src*="{ICON_2X}"]')
+    expect(big).to_have_count(1)
+    assert loaded_width(page, big) == 512
+    shot(page, running, "02-integration-page-brand")
+    print(f"\nScreenshots: {SCREENSHOTS}")
