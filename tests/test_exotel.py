@@ -48,8 +48,11 @@ async def home(
     """Home Assistant's web server, at the URL it gives for its webhooks."""
     await setup_entry(exotel_data(sandbox))
     client = await hass_client_no_auth()
-    hass.config.internal_url = str(client.make_url("")).rstrip("/")
-    hass.config.external_url = None
+    # As a user sets it: the account learns its new address at once.
+    await hass.config.async_update(
+        internal_url=str(client.make_url("")).rstrip("/"), external_url=None
+    )
+    await hass.async_block_till_done()
     return client
 
 

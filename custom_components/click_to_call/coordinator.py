@@ -37,6 +37,7 @@ from .const import (
     CONF_PROVIDER,
     CONF_REPEAT_INTERVAL,
     CONF_VERIFY_SSL,
+    CONF_WEBHOOK_ID,
     DEFAULT_MAX_CALLS_PER_HOUR,
     DEFAULT_REPEAT_INTERVAL,
     DOMAIN,
@@ -65,6 +66,7 @@ from .providers.models import (
 )
 from .services import build_request
 from .storage import CallStore, stored
+from .webhook import async_webhook_url, internet_url
 
 type ClickToCallConfigEntry = ConfigEntry[CallCoordinator]
 
@@ -105,6 +107,12 @@ class CallCoordinator:
             sent if sent is not None else ((r.created, r.to) for r in records)
         )
         self._timers: set[CALLBACK_TYPE] = set()
+        # The webhook's address as providers are given it, learned again by
+        # the account's checks (set-up, network changes, every 5 minutes)
+        # rather than at each dial and callback.
+        self.webhook_url = ""
+        self.on_internet = False
+        self.async_refresh_webhook_url()
         self.issues = AccountIssues(self)
         # Whether the last poll of the provider failed (logged once each way).
         self._poll_failing = False
@@ -202,9 +210,6 @@ class CallCoordinator:
             contact_id=None if contact is None else contact.subentry_id,
         )
         request = self._checked_request(data, record)
-        if self.issues.watched:
-            # Its reports need an address (a cloud link can go without notice).
-            self.issues.async_check_callback_url()
         if self.client.outcome is Outcome.SLOW_ANSWER:
             # The answer is the outcome, which may take minutes: it comes later.
             self._async_sent(record, DialResult(), request)
@@ -326,6 +331,14 @@ class CallCoordinator:
         """Ask for new credentials when the provider refused them."""
         if isinstance(err, AuthenticationError):
             self.entry.async_start_reauth(self.hass)
+
+    @callback
+    def async_refresh_webhook_url(self) -> None:
+        """Learn the webhook's address again: Home Assistant's may have changed."""
+        self.webhook_url = async_webhook_url(
+            self.hass, self.entry.data[CONF_WEBHOOK_ID]
+        )
+        self.on_internet = internet_url(self.hass) is not None
 
     @callback
     def async_polled(self, error: str | None) -> None:

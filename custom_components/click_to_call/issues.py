@@ -15,9 +15,8 @@ from homeassistant.core import Event, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_time_interval
 
-from .const import CONF_WEBHOOK_ID, DOMAIN
+from .const import DOMAIN
 from .providers.models import CallStatus
-from .webhook import async_webhook_url, internet_url
 
 if TYPE_CHECKING:
     from .calls import CallRecord
@@ -86,7 +85,8 @@ class AccountIssues:
     @callback
     def async_check_callback_url(self) -> None:
         """Say so while Home Assistant has no URL the provider can reach."""
-        missing = self.watched and internet_url(self._hass) is None
+        self._coordinator.async_refresh_webhook_url()
+        missing = self.watched and not self._coordinator.on_internet
         self._set(self.no_url_id, missing, "no_callback_url", NETWORK_SETTINGS)
 
     @callback
@@ -96,13 +96,12 @@ class AccountIssues:
         if stuck == self._calls_stay_open:
             return
         self._calls_stay_open = stuck
-        data = self._coordinator.entry.data
         self._set(
             self.open_calls_id,
             stuck,
             CALLS_STAY_OPEN.get(self._coordinator.client.provider, "calls_stay_open"),
             count=str(OPEN_CALLS_IN_A_ROW),
-            webhook_url=async_webhook_url(self._hass, data[CONF_WEBHOOK_ID]),
+            webhook_url=self._coordinator.webhook_url,
         )
 
     def _set(

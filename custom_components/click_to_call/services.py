@@ -31,7 +31,6 @@ from .const import (
     ATTR_TO,
     CONF_CALLBACK_KEY,
     CONF_NUMBER_FORMAT,
-    CONF_WEBHOOK_ID,
     DOMAIN,
     NUMBER_FORMAT_PROVIDER,
     SERVICE_DIAL,
@@ -40,7 +39,6 @@ from .errors import DialRefused, Refusal
 from .phone import PhoneNumber, parse_number
 from .providers.models import DialField, DialRequest, NumberFormat, Outcome
 from .providers.text import safe_text
-from .webhook import async_webhook_url
 
 if TYPE_CHECKING:
     from .contacts import Contact
@@ -251,10 +249,10 @@ def _callback_url(coordinator: CallCoordinator) -> str | None:
     client = coordinator.client
     if client.outcome is not Outcome.WEBHOOK:
         return None
-    data = coordinator.entry.data
-    url = async_webhook_url(coordinator.hass, data[CONF_WEBHOOK_ID])
+    url = coordinator.webhook_url
     if not url.startswith(("http://", "https://")):
         return None
     if client.callback_key:
-        url = f"{url}?{urlencode({'key': data.get(CONF_CALLBACK_KEY, '')})}"
+        key = coordinator.entry.data.get(CONF_CALLBACK_KEY, "")
+        url = f"{url}?{urlencode({'key': key})}"
     return url

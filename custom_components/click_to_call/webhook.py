@@ -61,7 +61,7 @@ def async_register_webhook(
             return _reply(client)
         callback = Callback(
             method=request.method,
-            url=async_webhook_url(hass, webhook_id),
+            url=coordinator.webhook_url,
             query_string=request.rel_url.raw_query_string,
             headers=request.headers,
             body=body,
