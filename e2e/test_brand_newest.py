@@ -50,6 +50,12 @@ def log_in(page: Page, running: Instance) -> None:
     page.wait_for_function(
         "() => document.querySelector('home-assistant')?.hass?.user?.is_admin"
     )
+    # Still starting, the frontend shows neither the dialog nor every page.
+    page.wait_for_function(
+        "() => document.querySelector('home-assistant').hass.config.state"
+        " === 'RUNNING'",
+        timeout=60_000,
+    )
     http = page.evaluate(
         """() => document.querySelector("home-assistant").hass
             .callWS({type: "http/config"})"""
@@ -57,7 +63,9 @@ def log_in(page: Page, running: Instance) -> None:
     pending = http.get("pending")
     if pending and not pending.get("error"):
         dialog = page.locator("dialog-http-pending-config")
-        expect(dialog.get_by_role("button", name="Confirm", exact=True)).to_be_visible()
+        expect(dialog.get_by_role("button", name="Confirm", exact=True)).to_be_visible(
+            timeout=30_000
+        )
         dialog.get_by_role("button", name="Confirm", exact=True).click()
         expect(dialog.get_by_role("button", name="Confirm", exact=True)).to_be_hidden()
 
