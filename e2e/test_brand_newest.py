@@ -62,12 +62,18 @@ def log_in(page: Page, running: Instance) -> None:
     )
     pending = http.get("pending")
     if pending and not pending.get("error"):
-        dialog = page.locator("dialog-http-pending-config")
-        expect(dialog.get_by_role("button", name="Confirm", exact=True)).to_be_visible(
-            timeout=30_000
+        # What the dialog's Confirm does; the dialog may not be up yet.
+        page.evaluate(
+            """() => document.querySelector("home-assistant").hass
+                .callWS({type: "http/config/promote"})"""
         )
-        dialog.get_by_role("button", name="Confirm", exact=True).click()
-        expect(dialog.get_by_role("button", name="Confirm", exact=True)).to_be_hidden()
+        page.reload()
+        page.wait_for_function(
+            "() => document.querySelector('home-assistant')?.hass?.config?.state"
+            " === 'RUNNING'",
+            timeout=60_000,
+        )
+    expect(page.locator("dialog-http-pending-config")).to_have_count(0)
 
 
 def test_add_integration_shows_our_brand_icon(page: Page, running: Instance) -> None:
