@@ -60,7 +60,10 @@ class AccountIssues:
 
     @callback
     def async_start(self) -> None:
-        """Check now, then on each core configuration change and every 5 min."""
+        """Check now, then on each core configuration change and every 5 min.
+
+        Only for an account whose calls report to its webhook.
+        """
         if not self.watched:
             return
         entry = self._coordinator.entry
@@ -86,13 +89,13 @@ class AccountIssues:
     def async_check_callback_url(self) -> None:
         """Say so while Home Assistant has no URL the provider can reach."""
         self._coordinator.async_refresh_webhook_url()
-        missing = self.watched and not self._coordinator.on_internet
+        missing = not self._coordinator.on_internet
         self._set(self.no_url_id, missing, "no_callback_url", NETWORK_SETTINGS)
 
     @callback
     def async_check_open_calls(self, now: float) -> None:
         """Say so when the last calls all stayed open past their end."""
-        stuck = self.watched and self._open_in_a_row(now)
+        stuck = self._open_in_a_row(now)
         if stuck == self._calls_stay_open:
             return
         self._calls_stay_open = stuck
