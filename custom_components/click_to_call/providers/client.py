@@ -59,6 +59,8 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
     # Whether async_check_credentials proves the credentials (Ameyo's only
     # finds the server: its token is known good only once a call is placed).
     checks_credentials: ClassVar[bool] = True
+    # The longest call the provider takes, in seconds, where it documents one.
+    max_duration_limit: ClassVar[int | None] = None
     # For Outcome.POLL: seconds between polls.
     poll_interval: ClassVar[float] = 10.0
     # For Outcome.SLOW_ANSWER: how long the answer may take, in seconds.
@@ -111,6 +113,17 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
         Raises NotSentError. Providers with documented limits check them too.
         """
         self.check_settings()
+        limit = self.max_duration_limit
+        if (
+            limit is not None
+            and request.max_duration is not None
+            and not 1 <= request.max_duration <= limit
+        ):
+            raise NotSentError(
+                f"1 to {limit} seconds",
+                field="max_duration",
+                translation_key=ErrorKey.OUT_OF_RANGE,
+            )
 
     def check_settings(self) -> None:
         """Raise NotSentError naming a setting that cannot be sent."""

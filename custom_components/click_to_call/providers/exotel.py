@@ -26,7 +26,6 @@ from .errors import (
     CallRefusedError,
     ErrorKey,
     InvalidRequestError,
-    NotSentError,
     ProviderError,
     ProviderUnavailableError,
     UnexpectedAnswerError,
@@ -100,6 +99,7 @@ class ExotelClient(ProviderClient[ExotelConfig]):
     config_class = ExotelConfig
     number_format = NumberFormat.E164
     supported_fields = frozenset({DialField.FROM, DialField.MAX_DURATION})
+    max_duration_limit = MAX_DURATION
     default_from = "a_party"
     outcome = Outcome.WEBHOOK
     callback_key = True
@@ -108,18 +108,6 @@ class ExotelClient(ProviderClient[ExotelConfig]):
     def account_of(cls, config: ExotelConfig) -> str:
         """Return the account SID."""
         return config.account_sid
-
-    def validate(self, request: DialRequest) -> None:
-        """Check Exotel's limits before anything is sent."""
-        super().validate(request)
-        if request.max_duration is not None and not (
-            1 <= request.max_duration <= MAX_DURATION
-        ):
-            raise NotSentError(
-                "1 to 14400 seconds",
-                field="max_duration",
-                translation_key=ErrorKey.OUT_OF_RANGE,
-            )
 
     async def async_check_credentials(self) -> None:
         """List the account's calls (Exotel's own credential test; no call)."""

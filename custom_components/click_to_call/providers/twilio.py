@@ -25,7 +25,6 @@ from .errors import (
     CallRefusedError,
     ErrorKey,
     InvalidRequestError,
-    NotSentError,
     ProviderError,
     ProviderUnavailableError,
     UnexpectedAnswerError,
@@ -103,6 +102,7 @@ class TwilioClient(ProviderClient[TwilioConfig]):
     config_class = TwilioConfig
     number_format = NumberFormat.E164
     supported_fields = frozenset({DialField.FROM, DialField.MAX_DURATION})
+    max_duration_limit = MAX_DURATION
     default_from = "a_party"
     outcome = Outcome.WEBHOOK
     # The <Dial action> must be answered with TwiML: an empty document lets
@@ -113,18 +113,6 @@ class TwilioClient(ProviderClient[TwilioConfig]):
     def account_of(cls, config: TwilioConfig) -> str:
         """Return the Account SID."""
         return config.account_sid
-
-    def validate(self, request: DialRequest) -> None:
-        """Check Twilio's limits before anything is sent."""
-        super().validate(request)
-        if request.max_duration is not None and not (
-            1 <= request.max_duration <= MAX_DURATION
-        ):
-            raise NotSentError(
-                "1 to 14400 seconds",
-                field="max_duration",
-                translation_key=ErrorKey.OUT_OF_RANGE,
-            )
 
     async def async_check_credentials(self) -> str | None:
         """Read the account (no call): its type says whether it is a trial."""
