@@ -88,7 +88,6 @@ class AccountIssues:
     @callback
     def async_check_callback_url(self) -> None:
         """Say so while Home Assistant has no URL the provider can reach."""
-        self._coordinator.async_refresh_webhook_url()
         missing = not self._coordinator.on_internet
         self._set(self.no_url_id, missing, "no_callback_url", NETWORK_SETTINGS)
 
@@ -159,10 +158,12 @@ class AccountIssues:
 
     @callback
     def _config_changed(self, _event: Event) -> None:
+        self._coordinator.async_refresh_webhook_url()
         self.async_check_callback_url()
 
     @callback
     def _interval(self, now: datetime) -> None:
+        self._coordinator.async_refresh_webhook_url()
         self.async_check_callback_url()
         self.async_check_open_calls(now.timestamp())
 
