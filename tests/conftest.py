@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-from aiohttp.test_utils import TestServer
+from aiohttp.test_utils import TestClient, TestServer
 from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
     ConfigEntry,
@@ -23,6 +23,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from hypothesis import HealthCheck, settings
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 # Imported before the `hass` fixture puts its own custom_components first on
 # sys.path, so Home Assistant finds this integration.
@@ -253,6 +254,21 @@ def exotel_data(sandbox: SandboxServer, **changes: Any) -> dict[str, Any]:
         CONF_CALLBACK_KEY: "exotel-secret-key",
         **changes,
     }
+
+
+async def serve_webhooks(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
+) -> TestClient:
+    """Serve Home Assistant's web server at the URL it gives for its webhooks.
+
+    Set as a user sets it: the loaded accounts learn the address at once.
+    """
+    client = await hass_client_no_auth()
+    await hass.config.async_update(
+        internal_url=str(client.make_url("")).rstrip("/"), external_url=None
+    )
+    await hass.async_block_till_done()
+    return client
 
 
 @pytest.fixture

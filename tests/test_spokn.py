@@ -21,7 +21,14 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.click_to_call.const import DOMAIN, EVENT_CALL_UPDATED
 from sandbox import Canned, samples
-from tests.conftest import EntryFactory, SandboxServer, dial, spokn_data, wait_for_state
+from tests.conftest import (
+    EntryFactory,
+    SandboxServer,
+    dial,
+    serve_webhooks,
+    spokn_data,
+    wait_for_state,
+)
 
 pytestmark = pytest.mark.usefixtures("integration")
 
@@ -46,13 +53,7 @@ async def home(
 ) -> TestClient:
     """Home Assistant's web server, at the URL it gives for its webhooks."""
     await setup_entry(spokn_data(sandbox))
-    client = await hass_client_no_auth()
-    # As a user sets it: the account learns its new address at once.
-    await hass.config.async_update(
-        internal_url=str(client.make_url("")).rstrip("/"), external_url=None
-    )
-    await hass.async_block_till_done()
-    return client
+    return await serve_webhooks(hass, hass_client_no_auth)
 
 
 async def test_request_as_sent(

@@ -20,6 +20,7 @@ from tests.conftest import (
     EntryFactory,
     SandboxServer,
     dial,
+    serve_webhooks,
     twilio_data,
     wait_for_state,
 )
@@ -41,13 +42,7 @@ async def home(
 ) -> TestClient:
     """Home Assistant's web server, at the URL it gives for its webhooks."""
     await setup_entry(twilio_data(sandbox))
-    client = await hass_client_no_auth()
-    # As a user sets it: the account learns its new address at once.
-    await hass.config.async_update(
-        internal_url=str(client.make_url("")).rstrip("/"), external_url=None
-    )
-    await hass.async_block_till_done()
-    return client
+    return await serve_webhooks(hass, hass_client_no_auth)
 
 
 def state(hass: HomeAssistant, entity_id: str = STATUS) -> str:
