@@ -28,6 +28,8 @@ TITLE = "TeleCMI"
 # Calls report to the webhook URL pasted on the page, in TeleCMI's format.
 REPORTS_TO_WEBHOOK = True
 PATH = "/telecmi/v2/webrtc/click2call"
+# The user API (telecmi-webhooks.txt, section 9): reads the user, rings nothing.
+USER_PATH = "/telecmi/v3/user/get"
 # The value a user types as API URL path.
 API_PATH = PATH
 FORMATS: Final = ("chub", "chub-india")
@@ -61,13 +63,22 @@ def notifications(
     to: int,
     request_id: str,
     progress: tuple[float, float],
+    user: str,
 ) -> list[Notification]:
-    """Return what a call reports: (seconds after the dial, label, body)."""
+    """Return what a call reports: (seconds after the dial, label, body).
+
+    Each body's `time` is set again as it is posted.
+    """
     if format_ == "chub-india":
-        return _india(ending, to, progress)
+        return _india(ending, to, progress, user)
     connect_after, end_after = progress
     call_id, uuid_a, uuid_b = (str(uuid.uuid4()) for _ in range(3))
-    common = {"call_id": call_id, "request_id": request_id, "time": _now()}
+    common = {
+        "call_id": call_id,
+        "request_id": request_id,
+        "user": user,
+        "time": _now(),
+    }
 
     def event(leg: str, status: str, at: float) -> Notification:
         body = _EVENT | common | {"leg": leg, "status": status, "to": str(to)}
@@ -113,11 +124,13 @@ def notifications(
     ]
 
 
-def _india(ending: str, to: int, progress: tuple[float, float]) -> list[Notification]:
+def _india(
+    ending: str, to: int, progress: tuple[float, float], user: str
+) -> list[Notification]:
     """Return the older format's plan: leg A's event, then the call's record."""
     connect_after, end_after = progress
     conversation = str(uuid.uuid4())
-    base = {"to": to, "time": _now(), "cmiuuid": conversation}
+    base = {"to": to, "time": _now(), "cmiuuid": conversation, "user": user}
     started = _INDIA_EVENT | base | {"conversation_uuid": conversation}
     record = _INDIA_CDR | base | {"cmiuuid": str(uuid.uuid4())}
     if ending == "completed":
@@ -144,7 +157,12 @@ def player(sandbox: Sandbox, request_id: str, to: int) -> Player:
     ) -> None:
         elapsed = 0.0
         plan = notifications(
-            sandbox.telecmi_format, sandbox.ending, to, request_id, progress
+            sandbox.telecmi_format,
+            sandbox.ending,
+            to,
+            request_id,
+            progress,
+            sandbox.accounts["telecmi"]["user_id"],
         )
         for at, label, body in plan:
             await asyncio.sleep(at - elapsed)
@@ -152,7 +170,7 @@ def player(sandbox: Sandbox, request_id: str, to: int) -> Player:
             call.reported.append(label)
             await sandbox.post(
                 url,
-                data=json.dumps(body, separators=(",", ":")),
+                data=json.dumps(body | {"time": _now()}, separators=(",", ":")),
                 headers={"Content-Type": "application/json"},
             )
 
@@ -180,4 +198,29 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
         text = f'{{"code": 200,"msg": "Call initiated","request_id": "{request_id}"}}'
         return web.Response(text=text, content_type="application/json")
 
-    return [web.post(PATH, sandbox.wrap("telecmi", click2call))]
+    async def user_get(request: web.Request) -> web.Response:
+        """Read a user of the app: the app secret and the user must match."""
+        account = sandbox.accounts["telecmi"]
+        body = await json_object(request)
+        if body is None or not all(body.get(key) for key in ("appid", "secret")):
+            return _error(400, "appid and secret are required")
+        app_id = account["user_id"].rpartition("_")[2]
+        if (
+            str(body["appid"]) != app_id
+            or body["secret"] != account["secret"]
+            or body.get("agent_id") != account["user_id"]
+        ):
+            return _error(404, "Authentication Failed")
+        agent = {
+            "agent_id": account["user_id"],
+            "name": "Demo user",
+            "phone": USER_PHONE,
+            "followme": False,
+            "password": "not-for-logs",
+        }
+        return web.json_response({"code": 200, "status": "success", "agent": agent})
+
+    return [
+        web.post(PATH, sandbox.wrap("telecmi", click2call)),
+        web.post(USER_PATH, sandbox.wrap("telecmi", user_get)),
+    ]

@@ -84,6 +84,7 @@ async def test_dial_places_a_call_and_everything_follows(
             "provider_call_id": None,
             "duration": None,
             "error": None,
+            "reason": None,
             "contact": None,
         }
     ]

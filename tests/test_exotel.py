@@ -119,9 +119,13 @@ async def test_calls_played_out_by_the_sandbox(
     assert dict(parse_qsl(urlsplit(callback_url).query)) == {"key": KEY}
 
 
-def terminal_for(sid: str) -> dict[str, Any]:
+def terminal_for(sid: str, call_id: str | None = None) -> dict[str, Any]:
+    """The sheet's terminal sample for a call: its CallSid, and our id as the
+    CustomField we sent (the sample's own, where the call is not named)."""
     body: dict[str, Any] = json.loads(samples.EXOTEL_TERMINAL)
-    return body | {"CallSid": sid}
+    return (
+        body | {"CallSid": sid} | ({} if call_id is None else {"CustomField": call_id})
+    )
 
 
 @pytest.mark.parametrize(
@@ -135,7 +139,7 @@ async def test_a_callback_without_the_secret_changes_nothing(
     call = await dial(hass, to=B)
     events = async_capture_events(hass, EVENT_CALL_UPDATED)
     answer = await home.post(
-        WEBHOOK + query, json=terminal_for(call["provider_call_id"])
+        WEBHOOK + query, json=terminal_for(call["provider_call_id"], call["call_id"])
     )
     assert answer.status == 200
     await hass.async_block_till_done()
@@ -147,6 +151,7 @@ async def test_only_our_own_call_sids_are_taken(
     hass: HomeAssistant, home: TestClient
 ) -> None:
     await dial(hass, to=B)
+    # The sample as printed: a CallSid, and a CustomField, not placed here.
     answer = await home.post(
         f"{WEBHOOK}?key={KEY}", json=terminal_for("80bfbec2d78bbbf10fb851f4fa165211")
     )
@@ -159,10 +164,28 @@ async def test_the_sheets_terminal_sample_with_the_secret(
     hass: HomeAssistant, home: TestClient
 ) -> None:
     call = await dial(hass, to=B)
-    await home.post(f"{WEBHOOK}?key={KEY}", json=terminal_for(call["provider_call_id"]))
+    await home.post(
+        f"{WEBHOOK}?key={KEY}",
+        json=terminal_for(call["provider_call_id"], call["call_id"]),
+    )
     await hass.async_block_till_done()
     assert state(hass) == "completed"
     assert state(hass, DURATION) == "320"
+
+
+async def test_a_report_naming_another_of_our_calls_changes_nothing(
+    hass: HomeAssistant, home: TestClient
+) -> None:
+    """CustomField names a call placed here, CallSid another call: neither."""
+    first = await dial(hass, to=B)
+    second = await dial(hass, to="+91 99000 00003")
+    await home.post(
+        f"{WEBHOOK}?key={KEY}",
+        json=terminal_for(second["provider_call_id"], first["call_id"]),
+    )
+    await hass.async_block_till_done()
+    assert state(hass) == "initiated"
+    assert hass.states.get(STATUS).attributes["call_id"] == second["call_id"]  # type: ignore[union-attr]
 
 
 async def test_multipart_callbacks_over_http(

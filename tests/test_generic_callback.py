@@ -8,8 +8,8 @@ from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.click_to_call.providers.errors import CallbackError
+from custom_components.click_to_call.providers.generic import parse_generic_callback
 from custom_components.click_to_call.providers.models import CallStatus, CallUpdate
-from custom_components.click_to_call.webhook import parse_generic_callback
 
 
 @pytest.mark.parametrize(

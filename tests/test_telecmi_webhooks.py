@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -42,6 +43,7 @@ DURATION = "sensor.telecmi_test_last_call_duration"
 WEBHOOK = "/api/webhook/telecmi-webhook"
 # What the dial action is given, and how TeleCMI's answers write it back.
 TO, TO_DIGITS = "+91 98765 43210", "919876543210"
+USER = "101_1111112"
 
 
 @pytest.fixture
@@ -62,12 +64,15 @@ def state(hass: HomeAssistant, entity_id: str = STATUS) -> str:
 
 
 def for_call(sample: str, call: dict[str, Any]) -> dict[str, Any]:
-    """The sample as TeleCMI would send it for this call."""
+    """The sample as TeleCMI would send it for this call: its request_id (or
+    number), the account's user, and a time during the call."""
     data: dict[str, Any] = json.loads(sample)
     if "request_id" in data:
         data["request_id"] = call["provider_call_id"]
     else:
         data["to"] = int(TO_DIGITS)
+    data["user"] = USER
+    data["time"] = int(time.time() * 1000)
     return data
 
 
@@ -162,23 +167,25 @@ async def test_another_request_id_or_number_changes_nothing(
     assert events == []
 
 
-async def test_older_format_finds_the_newest_open_call_to_the_number(
+async def test_older_format_finds_the_oldest_open_call_to_the_number(
     hass: HomeAssistant,
     sandbox: SandboxServer,
     setup_entry: EntryFactory,
     hass_client_no_auth: ClientSessionGenerator,
 ) -> None:
-    """Without a request_id, a record goes to the newest open call to its `to`."""
+    """Without a request_id, records go to the open calls to their `to`, the
+    older first: TeleCMI reports the calls in the order they were placed."""
     await setup_entry(telecmi_data(sandbox), {"repeat_interval": 0})
     home = await hass_client_no_auth()
     first = await dial(hass, to=TO)
     second = await dial(hass, to=TO, reference="again")
     events = async_capture_events(hass, EVENT_CALL_UPDATED)
-    await deliver(home, hass, for_call(INDIA_CDR_MISSED, second))
+    await deliver(home, hass, for_call(INDIA_CDR_MISSED, first))
+    await deliver(home, hass, for_call(samples.TELECMI_INDIA_CDR, second))
     assert [(event.data["call_id"], event.data["status"]) for event in events] == [
-        (second["call_id"], "no_answer")
+        (first["call_id"], "no_answer"),
+        (second["call_id"], "completed"),
     ]
-    assert first["call_id"] != second["call_id"]
 
 
 @pytest.mark.parametrize(

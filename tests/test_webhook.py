@@ -137,7 +137,7 @@ async def test_unknown_call_changes_nothing(
     await hass.async_block_till_done()
     assert state(hass, STATUS) == "initiated"
     assert events == []
-    assert "changed nothing" in caplog.text
+    assert "is not news: it is about no call placed from here" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -175,7 +175,7 @@ async def test_malformed_body_is_ignored_with_one_debug_line(
     ]
     assert len(ours) == 1
     assert ours[0].levelno == logging.DEBUG
-    assert ours[0].getMessage().startswith("Ignored a callback for telecmi test")
+    assert ours[0].getMessage().startswith("Ignored a report to telecmi test")
     assert "Traceback" not in caplog.text
     assert state(hass, STATUS) == "initiated"
 
@@ -189,7 +189,7 @@ async def test_oversized_body_is_not_read(
     caplog.set_level(logging.DEBUG, logger="custom_components.click_to_call")
     answer = await client.post(WEBHOOK, data=b"{" + b" " * 20000 + b"}")
     assert answer.status == 200
-    assert "body too large" in caplog.text
+    assert "body over 16384 bytes" in caplog.text
 
 
 async def test_a_get_is_refused_where_the_provider_only_posts(
@@ -208,18 +208,19 @@ async def test_a_get_is_refused_where_the_provider_only_posts(
 async def test_status_after_reload_still_finds_its_call(
     hass: HomeAssistant, entry: MockConfigEntry, client: TestClient
 ) -> None:
-    """Calls are stored: unload and set-up again (a restart) keep them."""
+    """Calls are stored: unload and set-up again (a restart) keep them, and
+    a report that came meanwhile is held and applied once it is loaded."""
     call = await dial(hass)
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert state(hass, STATUS) == "unavailable"
     answer = await client.post(
         WEBHOOK, json={"call_id": call["call_id"], "status": "connected"}
     )
-    assert answer.status == 200  # no handler while unloaded: nothing happens
+    assert answer.status == 200
 
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert state(hass, STATUS) == "initiated"
+    assert state(hass, STATUS) == "connected"
 
     await client.post(
         WEBHOOK,
@@ -246,7 +247,7 @@ async def test_chunked_oversized_body_is_not_read_whole(
 
     answer = await client.post(WEBHOOK, data=chunks())
     assert answer.status == 200
-    assert "body too large" in caplog.text
+    assert "body over 16384 bytes" in caplog.text
 
 
 async def test_deeply_nested_json_is_ignored(
@@ -258,5 +259,5 @@ async def test_deeply_nested_json_is_ignored(
     caplog.set_level(logging.DEBUG, logger="custom_components.click_to_call")
     answer = await client.post(WEBHOOK, data=b"[" * 16000)
     assert answer.status == 200
-    assert "Ignored a callback for telecmi test: body is not JSON" in caplog.text
+    assert "Ignored a report to telecmi test: body is not JSON" in caplog.text
     assert "Traceback" not in caplog.text

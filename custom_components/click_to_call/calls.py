@@ -8,15 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+import time
+from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 
 from .const import EVENT_CALL_UPDATED, LOGGER, MAX_ACTIVE_KEPT, MAX_FINISHED_KEPT
-from .providers.models import CallStatus, CallUpdate
+from .providers.models import CallReason, CallStatus, CallUpdate
 
 # listener(record, status_changed)
 type CallListener = Callable[["CallRecord", bool], None]
+# How far the provider's clock may be behind ours: a report older than the
+# call by more is about an earlier call.
+CLOCK_SKEW: Final = 2.0
+# How long after a call's end a provider may still report it (TeleCMI sends
+# its detail records again up to 15 minutes later).
+LATE_REPORTS: Final = 1800.0
+DEFAULT_CALL_LIMIT: Final = 3600
+_LIFTED_BY_A_REPORT: Final = (CallReason.ANSWER_LOST, CallReason.NO_REPORT)
 
 
 @dataclass(slots=True)
@@ -38,6 +47,17 @@ class CallRecord:
     # The contact called, by name (as it was then) and subentry id.
     contact: str | None = None
     contact_id: str | None = None
+    # The webhook's URL as the provider was given it for this call (a
+    # signature covers it), and when a report about the call came last.
+    webhook_url: str | None = None
+    last_report: float | None = None
+    reason: CallReason | None = None
+    # The provider's ids of the reports applied, where they have ids.
+    reports: list[str] = field(default_factory=list)
+
+    def reports_until(self) -> float:
+        """Return when the call has ended at the latest (its maximum duration)."""
+        return self.created + (self.max_duration or DEFAULT_CALL_LIMIT)
 
     def describe(self) -> dict[str, Any]:
         """Return the call as the status sensors and the event entity show it."""
@@ -50,6 +70,7 @@ class CallRecord:
             "provider_call_id": self.provider_call_id,
             "duration": self.duration,
             "error": self.error,
+            "reason": self.reason,
             **self.attributes,
         }
 
@@ -66,6 +87,7 @@ class CallRecord:
             "provider_call_id": self.provider_call_id,
             "duration": self.duration,
             "error": self.error,
+            "reason": self.reason,
             "contact": self.contact,
         }
 
@@ -80,6 +102,14 @@ class CallRecord:
         }
 
 
+@dataclass(slots=True)
+class InFlight:
+    """A call sent whose answer has not come yet, and the reports that did."""
+
+    record: CallRecord
+    early: list[CallUpdate] = field(default_factory=list)
+
+
 class CallTracker:
     """Calls of one config entry, in memory; `CallStore` keeps them on disk."""
 
@@ -89,19 +119,28 @@ class CallTracker:
         entry_id: str,
         records: Iterable[CallRecord],
         on_change: Callable[[], None],
+        in_flight: dict[str, InFlight] | None = None,
     ) -> None:
-        """Start from the stored calls; `on_change` is told of every change."""
+        """Start from the stored calls; `on_change` is told of every change.
+
+        `in_flight` holds the calls sent and not answered yet, by call id:
+        it outlives a reload, since a dial may outlive its tracker.
+        """
         self._hass = hass
         self._entry_id = entry_id
         self._on_change = on_change
+        self._in_flight = {} if in_flight is None else in_flight
         # Oldest sent first; the last one is the call the sensors show.
         self._calls: dict[str, CallRecord] = {}
         self._finished = 0
         self._by_provider_call_id: dict[str, str] = {}
+        self._by_report: dict[str, str] = {}
         # Contact (subentry id) -> the call sent to it last.
         self._latest_by_contact: dict[str, str] = {}
         self._listeners: list[CallListener] = []
         self._closed = False
+        # Why the last report that changed nothing was not news (for the log).
+        self.ignored = ""
         for record in records:
             self._keep(record)
 
@@ -131,6 +170,13 @@ class CallTracker:
             call_id = self._by_provider_call_id.get(provider_call_id)
         return self._calls.get(call_id) if call_id is not None else None
 
+    def sent(self, call_id: str) -> CallRecord | None:
+        """Find a call by our id, kept or still waiting for its dial's answer."""
+        if (record := self._calls.get(call_id)) is not None:
+            return record
+        in_flight = self._in_flight.get(call_id)
+        return None if in_flight is None else in_flight.record
+
     @property
     def closed(self) -> bool:
         """Return whether the entry was unloaded: changes are then refused."""
@@ -152,14 +198,25 @@ class CallTracker:
         return lambda: self._listeners.remove(listener)
 
     @callback
+    def async_sending(self, record: CallRecord) -> None:
+        """Know a call before its request leaves: a report may beat its answer."""
+        self._in_flight[record.call_id] = InFlight(record)
+
+    @callback
     def async_add(self, record: CallRecord) -> None:
-        """Keep a call that was sent to the provider, and announce it."""
+        """Keep a call that was sent to the provider, and announce it.
+
+        Reports that came before the dial's answer apply next, in order.
+        """
+        in_flight = self._in_flight.pop(record.call_id, None)
         if self._closed:
             LOGGER.debug("Call %s ended after its entry was unloaded", record.call_id)
             return
         self._keep(record)
         self._changed(record, status_changed=True)
         self._on_change()
+        for update in () if in_flight is None else in_flight.early:
+            self.async_apply(update)
 
     @callback
     def async_announce_refusal(self, record: CallRecord) -> None:
@@ -168,55 +225,140 @@ class CallTracker:
         The event entity and the bus event tell of it; it is not kept, so the
         sensors go on showing the last call that was sent.
         """
+        self._in_flight.pop(record.call_id, None)
         self._changed(record, status_changed=True)
 
     @callback
     def async_apply(self, update: CallUpdate) -> CallRecord | None:
         """Apply a status report; return the call if it changed.
 
-        A report for a call this entry does not know, or one that would take
-        a call back to an earlier status, changes nothing.
+        A report for a call this entry does not know, one already applied,
+        one older than the call, or one that would take a call back to an
+        earlier status, changes nothing.
         """
-        record = self.get(update.call_id, update.provider_call_id)
-        if record is None and update.to is not None:
-            record = self._newest_open_call_to(update.to)
-        if record is None or self._closed:
+        if self._closed:
+            self.ignored = "the account is unloading"
             return None
+        if update.report_id is not None and update.report_id in self._by_report:
+            self.ignored = "it was delivered before"
+            return None
+        record = self._find(update)
+        if record is None:
+            in_flight = (
+                None if update.call_id is None else self._in_flight.get(update.call_id)
+            )
+            if in_flight is not None:
+                in_flight.early.append(update)
+                return in_flight.record
+            self.ignored = "it is about no call placed from here"
+            return None
+        if (
+            update.reported_at is not None
+            and update.reported_at < record.created - CLOCK_SKEW
+        ):
+            self.ignored = "it is older than the call"
+            return None
+        self.ignored = "the call had it already"
+        return self._update(record, update)
+
+    @callback
+    def async_mark(self, record: CallRecord, reason: CallReason) -> None:
+        """Say why a call's status is not the whole story."""
+        if record.reason is reason or self._closed:
+            return
+        record.reason = reason
+        self._changed(record, status_changed=False)
+        self._on_change()
+
+    def _update(self, record: CallRecord, update: CallUpdate) -> CallRecord | None:
+        record.last_report = time.time()
+        changed = False
+        if update.report_id is not None:
+            record.reports.append(update.report_id)
+            self._by_report[update.report_id] = record.call_id
+            changed = True  # (saved, not shown)
         status_changed = update.status.rank > record.status.rank
         if status_changed:
             record.status = update.status
             if record.status.is_final:
                 self._finished += 1
-        changed = status_changed
+        shown = status_changed
+        if record.reason in _LIFTED_BY_A_REPORT:
+            record.reason = None  # a report came after all
+            shown = True
         # A repeated report of the current status may still add details (a
         # second report of how a call failed keeps the first one's words).
         if update.status is record.status:
             if update.duration is not None and update.duration != record.duration:
                 record.duration = update.duration
-                changed = True
+                shown = True
             if update.error and record.error is None:
                 record.error = update.error
-                changed = True
+                shown = True
         for key, value in update.attributes.items():
             if record.attributes.get(key) != value:
                 record.attributes[key] = value
-                changed = True
+                shown = True
         if update.provider_call_id and record.provider_call_id is None:
             record.provider_call_id = update.provider_call_id
             self._by_provider_call_id[update.provider_call_id] = record.call_id
-            changed = True
-        if not changed:
-            return None
-        self._changed(record, status_changed)
-        self._on_change()
-        self._prune()
-        return record
+            shown = True
+        if shown:
+            self._changed(record, status_changed)
+        if shown or changed:
+            self._on_change()
+            self._prune()
+        return record if shown else None
 
-    def _newest_open_call_to(self, number: str) -> CallRecord | None:
-        """Find the newest open call to a number, written with or without +."""
+    def _find(self, update: CallUpdate) -> CallRecord | None:
+        """Find the call a report is about.
+
+        By our id (never one whose provider id differs), else by the
+        provider's; reports that carry neither, or an id not known here (the
+        dial's answer was lost), by the number dialled.
+        """
+        if update.call_id is not None:
+            record = self._calls.get(update.call_id)
+            if (
+                record is not None
+                and update.provider_call_id is not None
+                and record.provider_call_id is not None
+                and record.provider_call_id != update.provider_call_id
+            ):
+                return None
+            return record
+        if update.provider_call_id is not None:
+            call_id = self._by_provider_call_id.get(update.provider_call_id)
+            if call_id is not None:
+                return self._calls.get(call_id)
+        if update.to is None:
+            return None
+        return self._open_call_to(
+            update.to,
+            update.reported_at,
+            unlinked_only=update.provider_call_id is not None,
+        )
+
+    def _open_call_to(
+        self, number: str, reported_at: float | None, *, unlinked_only: bool
+    ) -> CallRecord | None:
+        """Find the oldest open call to a number that a report can be about.
+
+        Written with or without +; placed before the report, and not long
+        over; with `unlinked_only`, only a call the provider's id is not
+        known for.
+        """
         digits = number.lstrip("+")
-        for record in reversed(self._calls.values()):
-            if not record.status.is_final and record.to.lstrip("+") == digits:
+        when = time.time() if reported_at is None else reported_at
+        for record in self._calls.values():
+            if (
+                not record.status.is_final
+                and record.to.lstrip("+") == digits
+                and record.created - CLOCK_SKEW
+                <= when
+                <= record.reports_until() + LATE_REPORTS
+                and not (unlinked_only and record.provider_call_id is not None)
+            ):
                 return record
         return None
 
@@ -228,16 +370,26 @@ class CallTracker:
             self._finished += 1
         if record.provider_call_id:
             self._by_provider_call_id[record.provider_call_id] = record.call_id
+        for report_id in record.reports:
+            self._by_report[report_id] = record.call_id
         self._prune()
 
     def _prune(self) -> None:
-        """Drop the oldest calls over the bounds (usually just the first one)."""
+        """Drop the oldest calls over the bounds (usually just the first one).
+
+        A contact's last call stays, so that its sensor goes on showing it.
+        """
         excess_finished = self._finished - MAX_FINISHED_KEPT
         excess_active = len(self._calls) - self._finished - MAX_ACTIVE_KEPT
         if excess_finished <= 0 and excess_active <= 0:
             return
         dropped: list[CallRecord] = []
         for record in self._calls.values():
+            if (
+                record.contact_id is not None
+                and self._latest_by_contact.get(record.contact_id) == record.call_id
+            ):
+                continue
             if record.status.is_final and excess_finished > 0:
                 excess_finished -= 1
                 dropped.append(record)
@@ -251,6 +403,8 @@ class CallTracker:
             self._finished -= record.status.is_final
             if record.provider_call_id:
                 self._by_provider_call_id.pop(record.provider_call_id, None)
+            for report_id in record.reports:
+                self._by_report.pop(report_id, None)
 
     def _changed(self, record: CallRecord, status_changed: bool) -> None:
         for listener in list(self._listeners):

@@ -65,7 +65,7 @@ from .providers.client import ProviderClient
 from .providers.errors import NotSentError, ProviderError
 from .providers.models import DialField, DialRequest, NumberFormat
 from .providers.text import has_control_characters
-from .webhook import async_webhook_url
+from .urls import async_webhook_url
 
 type StepHandler = Callable[[dict[str, Any] | None], Awaitable[ConfigFlowResult]]
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping
+import dataclasses
 import time
-from typing import Any, NoReturn
+from typing import Any, Final, NoReturn
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -52,29 +53,40 @@ from .phone import settings_as_sent
 from .providers import client_class
 from .providers.client import ProviderClient
 from .providers.errors import (
+    AnswerLostError,
     AuthenticationError,
+    CallbackError,
     InvalidRequestError,
     NotSentError,
     ProviderError,
 )
+from .providers.generic import parse_generic_callback
 from .providers.models import (
+    Callback,
+    CallReason,
     CallStatus,
     CallUpdate,
     DialRequest,
     DialResult,
     Outcome,
 )
+from .runtime import async_runtime
 from .services import build_request
 from .storage import CallStore, stored
-from .webhook import async_webhook_url, internet_url
+from .urls import async_webhook_url, internet_url
+from .webhook import has_callback_key
 
 type ClickToCallConfigEntry = ConfigEntry[CallCoordinator]
 
-INTERRUPTED = (
-    "The outcome was not learned: the entry was reloaded, or Home Assistant "
-    "restarted, while the provider was still dialling"
-)
 UNEXPECTED = "An unexpected error ended following the call (see the log)"
+NO_REPORT = "No report came within the call's maximum duration"
+# The longest a call is followed when neither it nor the provider sets one.
+DEFAULT_CALL_LIMIT: Final = 3600
+# Time for the last report of a call that ended at its maximum duration.
+REPORT_GRACE: Final = 120
+# Our callback URLs name the call in this query field (Twilio's signature
+# covers the URL the call was placed with).
+CALL_QUERY: Final = "call"
 
 
 async def async_client_class(
@@ -101,7 +113,14 @@ class CallCoordinator:
         self.entry = entry
         self.client = client
         self._store = store
-        self.tracker = CallTracker(hass, entry.entry_id, records, self._async_changed)
+        self._runtime = async_runtime(hass)
+        self.tracker = CallTracker(
+            hass,
+            entry.entry_id,
+            records,
+            self._async_changed,
+            self._runtime.in_flight,
+        )
         # Files from before the guard kept its own count: the calls tell it.
         self.guard = CallGuard(
             sent if sent is not None else ((r.created, r.to) for r in records)
@@ -193,6 +212,7 @@ class CallCoordinator:
         `data` holds the action's fields; a contact gives those left out.
         Raises ServiceValidationError for an attempt refused before anything
         was sent, HomeAssistantError for one the provider refused or failed.
+        A dial whose answer was lost returns, `unconfirmed`: it may ring.
         """
         if contact is not None:
             data = contact.dial_fields(data)
@@ -210,11 +230,19 @@ class CallCoordinator:
             contact_id=None if contact is None else contact.subentry_id,
         )
         request = self._checked_request(data, record)
+        record.webhook_url = self.webhook_url if request.callback_url else None
+        self.tracker.async_sending(record)
         if self.client.outcome is Outcome.SLOW_ANSWER:
             # The answer is the outcome, which may take minutes: it comes later.
             self._async_sent(record, DialResult(), request)
-        else:
-            self._async_sent(record, await self._async_send(record, request))
+            return record
+        try:
+            result = await self._async_send(record, request)
+        except asyncio.CancelledError:
+            # Whoever asked stopped waiting; the request may be out already.
+            self._async_sent(record, _lost(record, "the dial was cancelled"))
+            raise
+        self._async_sent(record, result)
         return record
 
     def _checked_request(
@@ -241,9 +269,21 @@ class CallCoordinator:
         return request
 
     async def _async_send(self, record: CallRecord, request: DialRequest) -> DialResult:
-        """Send the dial; a call the provider failed is recorded, then raised."""
+        """Send the dial; a call the provider failed is recorded, then raised.
+
+        A dial whose answer was lost is not an error: it may be ringing. It is
+        `unconfirmed` until a report tells, or its maximum duration passes.
+        """
         try:
             return await self.client.async_dial(request)
+        except AnswerLostError as err:
+            LOGGER.warning(
+                "%s: the answer to a call was lost (%s); it may be ringing, "
+                "and it is not placed again",
+                self.entry.title,
+                err.message,
+            )
+            return _lost(record, err.message)
         except NotSentError as err:
             self._async_changed()  # the guard counted it
             self._refuse(record, err)
@@ -301,21 +341,46 @@ class CallCoordinator:
         The one place that matches how a provider tells outcomes.
         """
         match self.client.outcome:
-            case Outcome.NONE | Outcome.WEBHOOK:
-                pass  # Callbacks come by themselves; some providers tell nothing.
             case _ if record.status.is_final:
                 pass
+            case Outcome.POLL:
+                # Polled by our own id: an unconfirmed call too.
+                async_poll(self, record)
+            case _ if record.status is CallStatus.UNCONFIRMED:
+                self._async_expire_unconfirmed(record)
             case Outcome.SLOW_ANSWER if request is not None:
                 async_await_answer(self, request)
             case Outcome.SLOW_ANSWER if record.status is CallStatus.INITIATED:
-                # The connection that would have carried the answer is gone.
+                # The connection that would have carried the answer is gone,
+                # and with it the outcome: unknown, not failed.
+                self.tracker.async_mark(record, CallReason.INTERRUPTED)
+            case Outcome.WEBHOOK if time.time() > self.ends_by(record):
+                # Open past its end: what reported it was lost.
+                self.tracker.async_mark(record, CallReason.NO_REPORT)
+            case _:
+                pass  # Reports come by themselves; some providers tell nothing.
+
+    def ends_by(self, record: CallRecord) -> float:
+        """Return when a call is over at the latest, with time for its last report."""
+        limit = (
+            record.max_duration or self.client.max_duration_limit or DEFAULT_CALL_LIMIT
+        )
+        return record.created + limit + REPORT_GRACE
+
+    @callback
+    def _async_expire_unconfirmed(self, record: CallRecord) -> None:
+        """End an unconfirmed call `failed` once it is over at the latest."""
+
+        @callback
+        def expire() -> None:
+            if record.status is CallStatus.UNCONFIRMED:
                 self.async_apply(
                     CallUpdate(
-                        CallStatus.FAILED, call_id=record.call_id, error=INTERRUPTED
+                        CallStatus.FAILED, call_id=record.call_id, error=NO_REPORT
                     )
                 )
-            case Outcome.POLL:
-                async_poll(self, record)
+
+        self.async_schedule(max(self.ends_by(record) - time.time(), 0), expire)
 
     def _current(self) -> CallCoordinator:
         entry = self.entry
@@ -325,6 +390,46 @@ class CallCoordinator:
     def async_apply(self, update: CallUpdate) -> CallRecord | None:
         """Apply a status report from a callback, a poll or a slow answer."""
         return self.tracker.async_apply(update)
+
+    @callback
+    def async_receive(self, report: Callback) -> None:
+        """Check and apply a report that reached the account's webhook.
+
+        Anything unusable, unsigned or forged is ignored, with one debug line.
+        """
+        title = self.entry.title
+        if self.client.callback_key and not has_callback_key(
+            report.query, self.entry.data
+        ):
+            LOGGER.debug("Ignored a report to %s: no or wrong key", title)
+            return
+        report = dataclasses.replace(report, url=self._webhook_url_of(report))
+        try:
+            update = self.client.parse_callback(report) or parse_generic_callback(
+                report.body
+            )
+        except CallbackError as err:
+            LOGGER.debug("Ignored a report to %s: %s", title, err)
+            return
+        if self.async_apply(update) is None:
+            LOGGER.debug(
+                "A report to %s (%s) is not news: %s",
+                title,
+                update.status,
+                self.tracker.ignored,
+            )
+
+    def _webhook_url_of(self, report: Callback) -> str:
+        """Return the webhook URL as the provider was given it for the call.
+
+        The URL a call was placed with, where the report names a call placed
+        here (a signature covers it); else the current one.
+        """
+        call_id = report.query.get(CALL_QUERY)
+        record = None if call_id is None else self.tracker.sent(call_id)
+        if record is not None and record.webhook_url is not None:
+            return record.webhook_url
+        return self.webhook_url
 
     @callback
     def async_provider_failed(self, err: ProviderError) -> None:
@@ -359,9 +464,33 @@ class CallCoordinator:
 
     @callback
     def async_resume(self) -> None:
-        """After a restart or reload, pick up the calls still open."""
+        """After a restart or reload, pick up the calls still open.
+
+        Then take the reports that came while the account was not loaded.
+        """
         for record in list(self.tracker):
             self._async_follow(record)
+        self.async_resume_receiving()
+
+    @callback
+    def async_resume_receiving(self) -> None:
+        """Take the account's reports: those held first, then as they come."""
+        self._runtime.loaded[self.entry.entry_id] = self
+        for report in self._runtime.inbox.async_take(self.entry.entry_id):
+            self.async_receive(report)
+
+    @callback
+    def async_check_open_calls(self, now: float) -> None:
+        """Say of each call open past its end that its reports were lost."""
+        if self.client.outcome is not Outcome.WEBHOOK:
+            return
+        for record in list(self.tracker):
+            if (
+                not record.status.is_final
+                and record.status is not CallStatus.UNCONFIRMED
+                and now > self.ends_by(record)
+            ):
+                self.tracker.async_mark(record, CallReason.NO_REPORT)
 
     @callback
     def async_run(
@@ -415,10 +544,24 @@ class CallCoordinator:
     def _stored(self) -> dict[str, Any]:
         return stored(list(self.tracker), self.guard.sent)
 
+    @callback
+    def async_stop_receiving(self) -> None:
+        """Hold the account's reports from now on (its unload begins)."""
+        if self._runtime.loaded.get(self.entry.entry_id) is self:
+            del self._runtime.loaded[self.entry.entry_id]
+
     async def async_shutdown(self) -> None:
         """Stop following calls and write the calls file (on unload)."""
+        self.async_stop_receiving()
         for cancel in list(self._timers):
             cancel()
         self._timers.clear()
         self.tracker.async_close()
         await self._store.async_save(self._stored())
+
+
+def _lost(record: CallRecord, error: str) -> DialResult:
+    """Record that the dial's answer was lost: the call may be ringing."""
+    record.error = error
+    record.reason = CallReason.ANSWER_LOST
+    return DialResult(CallStatus.UNCONFIRMED)

@@ -13,7 +13,7 @@ from .coordinator import ClickToCallConfigEntry
 from .phone import mask_number
 from .providers.client import ProviderClient
 from .providers.settings import Kind
-from .webhook import async_webhook_url
+from .urls import async_webhook_url
 
 # A phone number as people write it: digits with spaces, dashes, dots or
 # brackets between them; five digits or more are masked.

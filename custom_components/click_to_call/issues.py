@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
 from homeassistant.core import Event, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 
 from .const import DOMAIN
@@ -23,13 +24,15 @@ if TYPE_CHECKING:
     from .coordinator import CallCoordinator
 
 CHECK_INTERVAL: Final = timedelta(minutes=5)
-# Calls in a row still open past their maximum duration before we say so.
+# Calls in a row without a report before we say so: fewer where the provider
+# reports every call soon after it is placed (Twilio, Exotel), judged once
+# that time is past; else once each call is past its maximum duration.
 OPEN_CALLS_IN_A_ROW: Final = 3
-# A call without a maximum duration counts as stuck after an hour; each call
-# gets a few minutes' grace for a late report.
-DEFAULT_OPEN_LIMIT: Final = 3600
-GRACE: Final = 300
+UNREPORTED_CALLS_IN_A_ROW: Final = 2
 NETWORK_SETTINGS: Final = "https://my.home-assistant.io/redirect/network/"
+# Home Assistant Cloud's connection signal (its module imports its client
+# library, so the name is not imported for it).
+SIGNAL_CLOUD_CONNECTION_STATE: Final = "CLOUD_CONNECTION_STATE"
 
 # Where each reporting provider is told the webhook: its issue's text (a
 # provider not listed gets the general one).
@@ -71,6 +74,12 @@ class AccountIssues:
         entry.async_on_unload(
             self._hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, self._config_changed)
         )
+        # Remote access coming up (or going) changes the address too.
+        entry.async_on_unload(
+            async_dispatcher_connect(
+                self._hass, SIGNAL_CLOUD_CONNECTION_STATE, self._config_changed
+            )
+        )
         entry.async_on_unload(
             async_track_time_interval(self._hass, self._interval, CHECK_INTERVAL)
         )
@@ -94,16 +103,18 @@ class AccountIssues:
     @callback
     def async_check_open_calls(self, now: float) -> None:
         """Say so when the last calls all stayed open past their end."""
-        stuck = self._open_in_a_row(now)
+        in_a_row = self._in_a_row
+        stuck = self._open_in_a_row(now, in_a_row)
         if stuck == self._calls_stay_open:
             return
         self._calls_stay_open = stuck
+        # No webhook address in the text: the Repairs list is open to every
+        # user, and the address is the webhook's credential.
         self._set(
             self.open_calls_id,
             stuck,
             CALLS_STAY_OPEN.get(self._coordinator.client.provider, "calls_stay_open"),
-            count=str(OPEN_CALLS_IN_A_ROW),
-            webhook_url=self._coordinator.webhook_url,
+            count=str(in_a_row),
         )
 
     def _set(
@@ -133,19 +144,36 @@ class AccountIssues:
             },
         )
 
-    def _open_in_a_row(self, now: float) -> bool:
-        """Return whether the newest calls whose fate is known all stayed open.
+    @property
+    def _in_a_row(self) -> int:
+        return (
+            OPEN_CALLS_IN_A_ROW
+            if self._coordinator.client.first_report_within is None
+            else UNREPORTED_CALLS_IN_A_ROW
+        )
 
-        A call's fate is known once a report moved it on (connected or ended),
-        or once it is past its maximum duration (and a grace) still initiated.
+    def _judged_at(self, record: CallRecord) -> float:
+        """Return when a call with no report says reports do not come."""
+        within = self._coordinator.client.first_report_within
+        if within is None:
+            return self._coordinator.ends_by(record)
+        return record.created + within
+
+    def _open_in_a_row(self, now: float, in_a_row: int) -> bool:
+        """Return whether the newest calls that can be judged had no report.
+
+        Any report about a call shows the webhook works; a call whose dial's
+        answer was lost may never have been placed, and is not judged.
         """
         judged = 0
         for record in self._coordinator.tracker.newest_first():
-            if record.status is not CallStatus.INITIATED:
+            if record.status is CallStatus.UNCONFIRMED:
+                continue
+            if record.status is not CallStatus.INITIATED or record.last_report:
                 return False
-            if now >= _deadline(record):
+            if now >= self._judged_at(record):
                 judged += 1
-                if judged == OPEN_CALLS_IN_A_ROW:
+                if judged == in_a_row:
                     return True
         return False
 
@@ -157,7 +185,7 @@ class AccountIssues:
         self._calls_stay_open = False
 
     @callback
-    def _config_changed(self, _event: Event) -> None:
+    def _config_changed(self, _event: Event | object) -> None:
         self._coordinator.async_refresh_webhook_url()
         self.async_check_callback_url()
 
@@ -165,15 +193,12 @@ class AccountIssues:
     def _interval(self, now: datetime) -> None:
         self._coordinator.async_refresh_webhook_url()
         self.async_check_callback_url()
+        self._coordinator.async_check_open_calls(now.timestamp())
         self.async_check_open_calls(now.timestamp())
 
     @callback
     def _call_changed(self, record: CallRecord, status_changed: bool) -> None:
         # A report arrived: the webhook works. Only worth a look when we said
         # it did not.
-        if self._calls_stay_open and status_changed:
+        if self._calls_stay_open and record.last_report:
             self.async_check_open_calls(time.time())
-
-
-def _deadline(record: CallRecord) -> float:
-    return record.created + (record.max_duration or DEFAULT_OPEN_LIMIT) + GRACE

@@ -249,6 +249,10 @@ def _callback_url(coordinator: CallCoordinator) -> str | None:
     client = coordinator.client
     if client.outcome is not Outcome.WEBHOOK:
         return None
+    if not coordinator.on_internet:
+        # An address may have come up with no event to say so (remote access
+        # connecting): a call must not leave without one that exists.
+        coordinator.async_refresh_webhook_url()
     url = coordinator.webhook_url
     if not url.startswith(("http://", "https://")):
         return None

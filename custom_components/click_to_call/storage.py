@@ -18,7 +18,7 @@ from homeassistant.helpers.storage import Store
 
 from .calls import CallRecord
 from .const import DOMAIN, LOGGER
-from .providers.models import CallStatus
+from .providers.models import CallReason, CallStatus
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 5
@@ -145,6 +145,10 @@ def record_to_stored(record: CallRecord) -> dict[str, Any]:
         "attributes": dict(record.attributes),
         "contact": record.contact,
         "contact_id": record.contact_id,
+        "webhook_url": record.webhook_url,
+        "last_report": record.last_report,
+        "reason": record.reason,
+        "reports": list(record.reports),
     }
 
 
@@ -169,7 +173,7 @@ def record_from_stored(item: Any) -> CallRecord | None:
         from_=_optional_text(item, "from_"),
         reference=_optional_text(item, "reference"),
         status=CallStatus(_text(item, "status")),
-        created=_time(item.get("created")),
+        created=_time(item.get("created"), "created"),
         provider_call_id=_optional_text(item, "provider_call_id"),
         duration=_optional_count(item, "duration"),
         error=_optional_text(item, "error"),
@@ -177,6 +181,10 @@ def record_from_stored(item: Any) -> CallRecord | None:
         attributes={str(key): value for key, value in attributes.items()},
         contact=_optional_text(item, "contact"),
         contact_id=_optional_text(item, "contact_id"),
+        webhook_url=_optional_text(item, "webhook_url"),
+        last_report=_optional_time(item, "last_report"),
+        reason=None if item.get("reason") is None else CallReason(item["reason"]),
+        reports=[_report_id(report) for report in _list(item.get("reports"))],
     )
 
 
@@ -204,21 +212,31 @@ def _optional_count(item: dict[str, Any], key: str) -> int | None:
     return value
 
 
-def _time(value: Any) -> float:
+def _time(value: Any, key: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not math.isfinite(value)
     ):
-        raise TypeError("created is not a time")
+        raise TypeError(f"{key} is not a time")
     return float(value)
+
+
+def _optional_time(item: dict[str, Any], key: str) -> float | None:
+    return None if item.get(key) is None else _time(item[key], key)
+
+
+def _report_id(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError("a report id is not a text")
+    return value
 
 
 def _sent(item: Any) -> tuple[float, str] | None:
     """Read one call the guard counted; None if it is not one."""
     if isinstance(item, list) and len(item) == 2 and isinstance(item[1], str):
         try:
-            return _time(item[0]), item[1]
+            return _time(item[0], "sent"), item[1]
         except TypeError:
             return None
     return None

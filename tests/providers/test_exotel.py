@@ -95,6 +95,8 @@ SAMPLES = [
         CallUpdate(
             CallStatus.COMPLETED,
             provider_call_id="80bfbec2d78bbbf10fb851f4fa165211",
+            # The sample's CustomField: our id, where we sent it.
+            call_id="req-42",
             duration=320,
         ),
     ),
@@ -216,6 +218,29 @@ def test_the_default_fields_alone_say_completed_without_legs() -> None:
         posted(json.dumps(body), "application/json")
     )
     assert update == CallUpdate(CallStatus.COMPLETED, provider_call_id="s")
+
+
+@pytest.mark.parametrize("legs", ["missing", None, []])
+@pytest.mark.parametrize("talked", [0, "0"])
+def test_completed_with_nobody_talking_is_not_answered(
+    legs: object, talked: object
+) -> None:
+    """Status completed with ConversationDuration 0 and no Legs: B was not
+    reached, as when the Legs say so (issue: it ended `completed`)."""
+    body: dict[str, Any] = {
+        "CallSid": "s",
+        "EventType": "terminal",
+        "Status": "completed",
+        "ConversationDuration": talked,
+    }
+    if legs != "missing":
+        body["Legs"] = legs
+    update = offline_client().parse_callback(
+        posted(json.dumps(body), "application/json")
+    )
+    assert update is not None
+    assert update.status is CallStatus.FAILED
+    assert update.error == "completed: B party not reached"
 
 
 @pytest.mark.parametrize(

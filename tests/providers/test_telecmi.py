@@ -14,7 +14,10 @@ from custom_components.click_to_call.providers.errors import (
     UnexpectedAnswerError,
 )
 from custom_components.click_to_call.providers.models import DialRequest
-from custom_components.click_to_call.providers.telecmi import TelecmiClient
+from custom_components.click_to_call.providers.telecmi import (
+    TelecmiClient,
+    check_url,
+)
 from sandbox import Canned, samples
 from tests.conftest import SandboxServer, telecmi_data
 
@@ -115,13 +118,70 @@ async def test_answers_map_to_errors(
     assert caught.value.message == message  # type: ignore[attr-defined]
 
 
-async def test_credentials_checked_without_a_number(
+async def test_credentials_checked_at_the_user_api_never_the_dial(
     session: aiohttp.ClientSession, sandbox: SandboxServer
 ) -> None:
-    """The probe leaves out `to`: TeleCMI checks the secret first."""
+    """The probe reads the user (section 9): the dial endpoint is never asked."""
     await client_for(session, sandbox).async_check_credentials()
     [received] = sandbox.sandbox.received("telecmi")
-    assert "to" not in json.loads(received.body)
+    assert received.path == "/telecmi/v3/user/get"
+    assert json.loads(received.body) == {
+        "appid": 1111112,
+        "secret": "2e0d75-d843-45-945-4171dd7a",
+        "agent_id": "101_1111112",
+    }
     assert sandbox.sandbox.calls == {}
-    with pytest.raises(AuthenticationError):
-        await client_for(session, sandbox, secret="wrong").async_check_credentials()
+    for wrong in ({"secret": "wrong"}, {"user_id": "102_1111112"}):
+        with pytest.raises(AuthenticationError):
+            await client_for(session, sandbox, **wrong).async_check_credentials()
+    assert {item.path for item in sandbox.sandbox.received("telecmi")} == {
+        "/telecmi/v3/user/get"
+    }
+
+
+@pytest.mark.parametrize(
+    ("api_url", "expected"),
+    [
+        (
+            "https://rest.telecmi.com/v2/webrtc/click2call",
+            "https://rest.telecmi.com/v3/user/get",
+        ),
+        (
+            "http://127.0.0.1:8124/telecmi/v2/webrtc/click2call/",
+            "http://127.0.0.1:8124/telecmi/v3/user/get",
+        ),
+        ("https://proxy.example/c2c", "https://proxy.example/v3/user/get"),
+    ],
+)
+def test_the_user_api_is_beside_the_dial(api_url: str, expected: str) -> None:
+    assert check_url(api_url) == expected
+
+
+async def test_a_user_id_without_its_app_is_refused_before_anything_is_sent(
+    session: aiohttp.ClientSession, sandbox: SandboxServer
+) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        await client_for(session, sandbox, user_id="101").async_check_credentials()
+    assert caught.value.field == "user_id"
+    assert sandbox.sandbox.received("telecmi") == []
+
+
+async def test_a_platform_without_the_user_api_is_not_a_refusal(
+    session: aiohttp.ClientSession, sandbox: SandboxServer
+) -> None:
+    """A 404 that is not TeleCMI's "Authentication Failed" (no such page)
+    cannot tell: set-up goes on, and the first call will tell."""
+    sandbox.sandbox.queue("telecmi", Canned(404, "<html>Not Found</html>", "text/html"))
+    assert await client_for(session, sandbox).async_check_credentials() is None
+
+
+async def test_the_check_never_quotes_the_answer(
+    session: aiohttp.ClientSession, sandbox: SandboxServer
+) -> None:
+    """The user API's answer holds the user's password: no error quotes it."""
+    sandbox.sandbox.queue(
+        "telecmi", Canned(200, '{"code": 500, "agent": {"password": "hunter2"}}')
+    )
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        await client_for(session, sandbox).async_check_credentials()
+    assert "hunter2" not in str(caught.value)

@@ -6,6 +6,7 @@ differences, maps to the status the sheet's mapping gives.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 from urllib.parse import urlencode
@@ -75,27 +76,40 @@ SAMPLES: list[tuple[str, str, CallUpdate]] = [
     (
         "a: event, leg A started",
         samples.TELECMI_EVENT_A_STARTED,
-        CallUpdate(CallStatus.INITIATED, provider_call_id=A_STARTED_ID),
+        CallUpdate(
+            CallStatus.INITIATED, provider_call_id=A_STARTED_ID, to="442000000001"
+        ),
     ),
     (
         "b: event, leg B answered",
         EVENT_B_ANSWERED,
-        CallUpdate(CallStatus.CONNECTED, provider_call_id=A_STARTED_ID),
+        CallUpdate(
+            CallStatus.CONNECTED, provider_call_id=A_STARTED_ID, to="442000000001"
+        ),
     ),
     (
         "b: event, hangup",
         EVENT_A_HANGUP,
-        CallUpdate(CallStatus.INITIATED, provider_call_id=A_STARTED_ID),
+        CallUpdate(
+            CallStatus.INITIATED, provider_call_id=A_STARTED_ID, to="442000000001"
+        ),
     ),
     (
         "c: record, leg B answered",
         samples.TELECMI_CDR_B_ANSWERED,
-        CallUpdate(CallStatus.COMPLETED, provider_call_id=B_ANSWERED_ID, duration=6),
+        CallUpdate(
+            CallStatus.COMPLETED,
+            provider_call_id=B_ANSWERED_ID,
+            to="442000000001",
+            duration=6,
+        ),
     ),
     (
         "c: record, leg A answered",
         CDR_A_ANSWERED,
-        CallUpdate(CallStatus.INITIATED, provider_call_id=B_ANSWERED_ID),
+        CallUpdate(
+            CallStatus.INITIATED, provider_call_id=B_ANSWERED_ID, to="442000000000"
+        ),
     ),
     (
         "d: record, leg A missed",
@@ -103,6 +117,7 @@ SAMPLES: list[tuple[str, str, CallUpdate]] = [
         CallUpdate(
             CallStatus.NO_ANSWER,
             provider_call_id=A_MISSED_ID,
+            to="442000000000",
             error="A party (the TeleCMI user): missed (recv_cancel)",
         ),
     ),
@@ -112,6 +127,7 @@ SAMPLES: list[tuple[str, str, CallUpdate]] = [
         CallUpdate(
             CallStatus.REJECTED,
             provider_call_id=A_MISSED_ID,
+            to="442000000001",
             error="B party: missed (sent_reject)",
         ),
     ),
@@ -135,8 +151,25 @@ SAMPLES: list[tuple[str, str, CallUpdate]] = [
 ]
 
 
-def client() -> TelecmiClient:
-    return TelecmiClient(None, TelecmiConfig(user_id="101_1111112", secret="s"))  # type: ignore[arg-type]
+def client(user_id: str = "101_1111112") -> TelecmiClient:
+    return TelecmiClient(None, TelecmiConfig(user_id=user_id, secret="s"))  # type: ignore[arg-type]
+
+
+def user_of(body: str) -> str:
+    """The TeleCMI user a sample is about (the samples' users differ)."""
+    return str(json.loads(body)["user"])
+
+
+def read(body: str, update: CallUpdate | None) -> CallUpdate | None:
+    """An update as the expectations above give it: without the report's own
+    time and id, which each sample's `time` and `cmiuuid` decide."""
+    if update is None:
+        return None
+    data = json.loads(body)
+    assert update.reported_at == data["time"] / 1000
+    assert update.report_id is not None
+    assert update.report_id.endswith(data["cmiuuid"])
+    return dataclasses.replace(update, reported_at=None, report_id=None)
 
 
 def post(body: str | bytes, content_type: str = "application/json") -> Callback:
@@ -166,7 +199,7 @@ def as_text(body: str) -> dict[str, str]:
     ids=[name for name, _, _ in SAMPLES],
 )
 def test_every_sample_posted_as_json(body: str, expected: CallUpdate) -> None:
-    assert client().parse_callback(post(body)) == expected
+    assert read(body, client(user_of(body)).parse_callback(post(body))) == expected
 
 
 @pytest.mark.parametrize(
@@ -176,19 +209,23 @@ def test_every_sample_posted_as_json(body: str, expected: CallUpdate) -> None:
 )
 def test_every_sample_delivered_by_get(body: str, expected: CallUpdate) -> None:
     """A GET carries the same keys in its query, every value as text."""
-    assert client().parse_callback(get(as_text(body))) == expected
+    update = client(user_of(body)).parse_callback(get(as_text(body)))
+    assert read(body, update) == expected
 
 
 def test_a_form_post_is_read_like_a_query() -> None:
-    body = urlencode(as_text(samples.TELECMI_CDR_B_ANSWERED))
-    update = client().parse_callback(post(body, "application/x-www-form-urlencoded"))
-    assert update == SAMPLES[3][2]
+    sample = samples.TELECMI_CDR_B_ANSWERED
+    update = client(user_of(sample)).parse_callback(
+        post(urlencode(as_text(sample)), "application/x-www-form-urlencoded")
+    )
+    assert read(sample, update) == SAMPLES[3][2]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
 def test_json_in_any_unicode_encoding(encoding: str) -> None:
-    body = samples.TELECMI_CDR_B_ANSWERED.encode(encoding)
-    assert client().parse_callback(post(body)) == SAMPLES[3][2]
+    sample = samples.TELECMI_CDR_B_ANSWERED
+    update = client(user_of(sample)).parse_callback(post(sample.encode(encoding)))
+    assert read(sample, update) == SAMPLES[3][2]
 
 
 @pytest.mark.parametrize(
@@ -223,10 +260,25 @@ def test_leg_a_answering_is_not_connected() -> None:
     ("changes", "reason"),
     [
         ({"leg": "c"}, "unknown leg"),
-        ({"request_id": None, "to": "+91 12"}, "neither a request_id"),
-        ({"request_id": None, "to": True}, "neither a request_id"),
-        ({"request_id": "", "to": None}, "neither a request_id"),
-        ({"answeredsec": "six"}, "not a number of seconds"),
+        ({"request_id": None}, "not a click-to-call report"),
+        (
+            {"request_id": None, "click_to_call": "true", "to": "+91 12"},
+            "neither a request_id",
+        ),
+        (
+            {"request_id": None, "click_to_call": True, "to": True},
+            "neither a request_id",
+        ),
+        (
+            {"request_id": "", "click_to_call": "true", "to": None},
+            "neither a request_id",
+        ),
+        ({"answeredsec": "six"}, "not a number"),
+        ({"answeredsec": float("inf")}, "not a finite number"),
+        ({"answeredsec": float("nan")}, "not a finite number"),
+        ({"answeredsec": "9" * 5000}, "not a number"),
+        ({"time": float("-inf")}, "not a finite number"),
+        ({"time": -1}, "out of range"),
         ({"answeredsec": -1}, "out of range"),
         ({"answeredsec": 10**9}, "out of range"),
     ],
@@ -280,7 +332,7 @@ def test_any_json_object_is_read_or_refused_cleanly(
         return
     assert update is None or isinstance(update.status, CallStatus)
     if update is not None:
-        assert (update.provider_call_id is None) != (update.to is None)
+        assert update.provider_call_id is not None or update.to is not None
         assert update.duration is None or 0 <= update.duration < 10**7
 
 
@@ -296,6 +348,6 @@ def test_any_query_is_read_or_refused_cleanly(query: dict[str, str]) -> None:
 def test_an_answered_record_without_its_seconds_still_completes() -> None:
     data = json.loads(samples.TELECMI_CDR_B_ANSWERED)
     del data["answeredsec"]
-    assert parse_notification(data) == CallUpdate(
-        CallStatus.COMPLETED, provider_call_id=B_ANSWERED_ID
-    )
+    update = parse_notification(data)
+    assert update.status is CallStatus.COMPLETED
+    assert update.duration is None

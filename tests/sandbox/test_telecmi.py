@@ -27,7 +27,9 @@ async def test_telecmi_refuses_a_wrong_secret(
 
 def test_telecmi_notifications_copy_the_documented_shapes() -> None:
     """Every notification has its sample's keys; a hangup event precedes each CDR."""
-    plan = telecmi.notifications("chub", "completed", 919876543210, "rid", (2.0, 6.0))
+    plan = telecmi.notifications(
+        "chub", "completed", 919876543210, "rid", (2.0, 6.0), "101_1111112"
+    )
     event_keys = set(json.loads(samples.TELECMI_EVENT_A_STARTED))
     cdr_keys = set(json.loads(samples.TELECMI_CDR_B_ANSWERED))
     for _, label, body in plan:
@@ -53,7 +55,7 @@ def test_telecmi_notifications_copy_the_documented_shapes() -> None:
     [("busy", "busy"), ("cancelled", "sent_bye"), ("failed", "failed")],
 )
 def test_telecmi_missed_leg_b(ending: str, reason: str) -> None:
-    plan = telecmi.notifications("chub", ending, 1, "rid", (2.0, 6.0))
+    plan = telecmi.notifications("chub", ending, 1, "rid", (2.0, 6.0), "101_1111112")
     *_, (_, label, cdr_b), (_, _, cdr_a) = plan
     assert label == f"cdr b missed ({reason})"
     assert cdr_b["status"] == "missed"
@@ -63,8 +65,12 @@ def test_telecmi_missed_leg_b(ending: str, reason: str) -> None:
 
 
 def test_telecmi_older_format_has_no_request_id_and_no_legs_in_its_record() -> None:
-    answered = telecmi.notifications("chub-india", "completed", 9100000000, "r", (2, 6))
-    missed = telecmi.notifications("chub-india", "no_answer", 9100000000, "r", (2, 6))
+    answered = telecmi.notifications(
+        "chub-india", "completed", 9100000000, "r", (2, 6), "101_1111112"
+    )
+    missed = telecmi.notifications(
+        "chub-india", "no_answer", 9100000000, "r", (2, 6), "101_1111112"
+    )
     for plan in (answered, missed):
         (_, _, event), (at, _, record) = plan
         assert set(event) == set(json.loads(samples.TELECMI_INDIA_EVENT))

@@ -56,6 +56,13 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
     callback_key: ClassVar[bool] = False
     callback_reply: ClassVar[tuple[str, str] | None] = None
     callback_methods: ClassVar[tuple[str, ...]] = ("POST",)
+    # The headers its reports are read by (kept with a report held while the
+    # account is not loaded).
+    callback_headers: ClassVar[tuple[str, ...]] = ("Content-Type",)
+    # For Outcome.WEBHOOK: the seconds within which the provider reports each
+    # call at least once, where it always does (a status as soon as it
+    # dials); None where its first report may come only at the call's end.
+    first_report_within: ClassVar[float | None] = None
     # Whether async_check_credentials proves the credentials (Ameyo's only
     # finds the server: its token is known good only once a call is placed).
     checks_credentials: ClassVar[bool] = True

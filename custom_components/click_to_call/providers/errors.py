@@ -30,6 +30,7 @@ class ErrorKey(StrEnum):
     NOT_DIGITS = "provider_not_digits"
     # On the way.
     CONNECTION_LOST = "provider_connection_lost"
+    ANSWER_TIMEOUT = "provider_answer_timeout"
     REDIRECTED = "provider_redirected"
     ANSWER_TOO_LARGE = "provider_answer_too_large"
     # What a provider said.
@@ -114,6 +115,17 @@ class ProviderUnavailableError(ProviderError):
     """The provider could not be reached or failed on its side."""
 
     translation_key = ErrorKey.UNAVAILABLE
+
+
+class AnswerLostError(ProviderUnavailableError):
+    """The request was sent but its answer never came: the call may be ringing.
+
+    Nothing is sent again (a phone must not ring twice); the call is
+    `unconfirmed` until a report tells, or its maximum duration passes.
+    """
+
+    status = CallStatus.UNCONFIRMED
+    translation_key = ErrorKey.CONNECTION_LOST
 
 
 class CallEndedError(ProviderError):

@@ -30,6 +30,7 @@ from .errors import (
     ProviderUnavailableError,
     UnexpectedAnswerError,
 )
+from .fields import seconds, short_text
 from .http import HttpAnswer, basic_authorization
 from .models import (
     Callback,
@@ -55,7 +56,6 @@ JSON: Final = "application/json"
 FORM: Final = "application/x-www-form-urlencoded"
 MULTIPART: Final = "multipart/form-data"
 MAX_DURATION: Final = 14400
-MAX_SECONDS: Final = 10**7
 MAX_FIELDS: Final = 100
 _LEG_FIELD: Final = re.compile(r"Legs\[([01])\]\[(\w+)\]")
 # A leg's (or the call's) final status → the call's status.
@@ -103,6 +103,8 @@ class ExotelClient(ProviderClient[ExotelConfig]):
     default_from = "a_party"
     outcome = Outcome.WEBHOOK
     callback_key = True
+    # Reports A answering, or the call ending once A stops ringing.
+    first_report_within = 300.0
 
     @classmethod
     def account_of(cls, config: ExotelConfig) -> str:
@@ -254,42 +256,44 @@ def parse_status(fields: dict[str, Any]) -> CallUpdate:
     """Map a StatusCallback to an update of the call with that CallSid.
 
     `answered` comes when A answers (B's leg empty) and again when B does;
-    `terminal` names each leg's end, and the failing leg decides.
+    `terminal` names each leg's end, and the failing leg decides. The call
+    is also named by our id, sent as CustomField: a call whose dial's answer
+    (and so its CallSid) was lost is found by it.
     """
-    sid = str(fields["CallSid"])
+    ids: dict[str, Any] = {
+        "provider_call_id": str(fields["CallSid"]),
+        "call_id": short_text(fields.get("CustomField")),
+    }
     legs = _legs(fields.get("Legs"))
     event = fields.get("EventType")
     if event == "answered":
         connected = legs[1][0] == "in-progress"
         status = CallStatus.CONNECTED if connected else CallStatus.INITIATED
-        return CallUpdate(status, provider_call_id=sid)
+        return CallUpdate(status, **ids)
     if event not in ("terminal", None):
         raise CallbackError(f"unknown event {event!r}")
     overall = str(fields.get("Status") or "")
-    talked = _seconds(fields.get("ConversationDuration"))
+    talked = seconds(fields.get("ConversationDuration"), "ConversationDuration")
     if legs[1][0] == "completed" or (overall == "completed" and talked):
-        return CallUpdate(
-            CallStatus.COMPLETED, provider_call_id=sid, duration=talked or legs[1][1]
-        )
-    if fields.get("Legs") is None:
+        return CallUpdate(CallStatus.COMPLETED, duration=talked or legs[1][1], **ids)
+    if fields.get("Legs") is None and overall != "completed":
         # The four default fields only: the call's own status.
-        if overall == "completed":
-            return CallUpdate(CallStatus.COMPLETED, provider_call_id=sid)
         if overall not in _ENDED:
             raise CallbackError(f"unknown status {overall!r}")
-        return CallUpdate(_ENDED[overall], provider_call_id=sid, error=overall)
+        return CallUpdate(_ENDED[overall], error=overall, **ids)
+    if fields.get("Legs") is None and talked is None:
+        # Completed, and nothing says whether anybody talked: as reported.
+        return CallUpdate(CallStatus.COMPLETED, **ids)
     # A's leg first: if it did not answer, B was never dialled.
     index = 0 if legs[0][0] in _ENDED else 1
     leg_status = legs[index][0]
     if leg_status not in _ENDED:
+        # Completed with nobody talking (or no leg that says why): B was
+        # not reached.
         return CallUpdate(
-            CallStatus.FAILED,
-            provider_call_id=sid,
-            error=f"{overall or 'ended'}: B party not reached",
+            CallStatus.FAILED, error=f"{overall or 'ended'}: B party not reached", **ids
         )
-    return CallUpdate(
-        _ENDED[leg_status], provider_call_id=sid, error=f"{_PARTY[index]}: {leg_status}"
-    )
+    return CallUpdate(_ENDED[leg_status], error=f"{_PARTY[index]}: {leg_status}", **ids)
 
 
 def _legs(value: Any) -> tuple[tuple[str, int | None], tuple[str, int | None]]:
@@ -299,18 +303,9 @@ def _legs(value: Any) -> tuple[tuple[str, int | None], tuple[str, int | None]]:
     for index in (0, 1):
         leg = legs[index] if index < len(legs) and isinstance(legs[index], dict) else {}
         found.append(
-            (str(leg.get("Status") or ""), _seconds(leg.get("OnCallDuration")))
+            (
+                str(leg.get("Status") or ""),
+                seconds(leg.get("OnCallDuration"), "OnCallDuration"),
+            )
         )
     return found[0], found[1]
-
-
-def _seconds(value: Any) -> int | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        seconds = int(value)
-    except (TypeError, ValueError) as err:
-        raise CallbackError("a duration is not a number of seconds") from err
-    if not 0 <= seconds < MAX_SECONDS:
-        raise CallbackError("a duration is out of range")
-    return seconds

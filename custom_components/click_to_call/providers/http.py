@@ -28,6 +28,7 @@ import zlib
 import aiohttp
 
 from .errors import (
+    AnswerLostError,
     ErrorKey,
     NotSentError,
     ProviderUnavailableError,
@@ -161,11 +162,22 @@ async def async_request(
             await asyncio.sleep(CONNECT_RETRY_DELAY * attempt)
         except _SecondAttemptError as err:
             raise _connection_lost() from err
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as err:
+        except (
+            aiohttp.ServerDisconnectedError,
+            aiohttp.ClientOSError,
+            aiohttp.ClientPayloadError,
+        ) as err:
             raise _connection_lost() from err
-        except TimeoutError as err:
+        except aiohttp.ConnectionTimeoutError as err:
+            # No connection within the time: nothing was sent.
             raise ProviderUnavailableError(
-                "the provider did not answer in time"
+                f"nothing answers at {_host(url)} in time"
+            ) from err
+        except TimeoutError as err:
+            raise AnswerLostError(
+                "the provider did not answer in time; the request was not sent "
+                "again, so that no phone rings twice",
+                translation_key=ErrorKey.ANSWER_TIMEOUT,
             ) from err
         except aiohttp.InvalidURL as err:
             raise NotSentError(
@@ -213,8 +225,8 @@ async def _async_request_once(
         )
 
 
-def _connection_lost() -> ProviderUnavailableError:
-    return ProviderUnavailableError(
+def _connection_lost() -> AnswerLostError:
+    return AnswerLostError(
         "the connection dropped after the request was sent; it was not sent "
         "again, so that no phone rings twice",
         translation_key=ErrorKey.CONNECTION_LOST,

@@ -6,13 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 
 class CallStatus(StrEnum):
     """One status vocabulary for all providers."""
 
+    # The request may have reached the provider, but its answer was lost.
+    UNCONFIRMED = "unconfirmed"
     INITIATED = "initiated"
     CONNECTED = "connected"
     COMPLETED = "completed"
@@ -25,16 +27,33 @@ class CallStatus(StrEnum):
     @property
     def is_final(self) -> bool:
         """Return True when the call can no longer change."""
-        return self not in (CallStatus.INITIATED, CallStatus.CONNECTED)
+        return self not in _OPEN
 
     @property
     def rank(self) -> int:
-        """Order statuses so that they only ever move forward."""
-        if self is CallStatus.INITIATED:
-            return 0
-        if self is CallStatus.CONNECTED:
-            return 1
-        return 2
+        """Order statuses so that they only ever move forward.
+
+        Unconfirmed comes first: any report about the call confirms it.
+        """
+        return _OPEN.get(self, len(_OPEN))
+
+
+_OPEN: Final = {
+    CallStatus.UNCONFIRMED: 0,
+    CallStatus.INITIATED: 1,
+    CallStatus.CONNECTED: 2,
+}
+
+
+class CallReason(StrEnum):
+    """Why a call's status is not the whole story (a translated attribute)."""
+
+    # The provider's answer to the dial was lost: it may be ringing.
+    ANSWER_LOST = "answer_lost"
+    # Its time is up and no final report came: reports may have been lost.
+    NO_REPORT = "no_report"
+    # Home Assistant restarted while the provider's answer was awaited.
+    INTERRUPTED = "interrupted"
 
 
 class NumberFormat(StrEnum):
@@ -119,6 +138,12 @@ class CallUpdate:
     error: str | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
     to: str | None = None
+    # When the provider says it happened (epoch seconds): a report older than
+    # the call is not about it.
+    reported_at: float | None = None
+    # The provider's id of this report, where it has one: a report delivered
+    # twice is applied once.
+    report_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import json
 from typing import Any, Final
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from .client import ProviderClient
 from .errors import (
@@ -24,6 +24,7 @@ from .errors import (
     ProviderUnavailableError,
     UnexpectedAnswerError,
 )
+from .fields import epoch_ms, seconds, short_text
 from .http import HttpAnswer
 from .models import (
     Callback,
@@ -39,8 +40,10 @@ from .settings import Kind, ProviderConfig, setting
 from .text import is_ascii_digits, safe_json
 
 DEFAULT_API_URL: Final = "https://rest.telecmi.com/v2/webrtc/click2call"
+DIAL_PATH: Final = "/v2/webrtc/click2call"
+# Reads the user's settings: proves the app secret and the user, rings nothing.
+CHECK_PATH: Final = "/v3/user/get"
 FORM: Final = "application/x-www-form-urlencoded"
-MAX_SECONDS: Final = 10**7
 # A missed leg's hangup_reason -> the call's status. recv_cancel: the phone
 # rang out; sent_reject: it declined; recv_bye/sent_bye: one side gave up
 # before the answer. TeleCMI documents no busy or failed leg: those are guesses.
@@ -85,11 +88,34 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
         return config.user_id
 
     async def async_check_credentials(self) -> None:
-        """Send the credentials without `to`: 404 means they are wrong."""
-        try:
-            await self._send(self._credentials())
-        except InvalidRequestError:
-            return  # the credentials passed; only the missing `to` was refused
+        """Read the user's settings (TeleCMI's user API): nothing can ring.
+
+        Never the dial endpoint: its 404 also means an invalid number, and a
+        change to its checks could place a call. Where the user API is not
+        found (an account on a platform without it), nothing can tell: the
+        first call will.
+        """
+        user_id = self.config.user_id
+        app_id = user_id.rpartition("_")[2]
+        if "_" not in user_id or not is_ascii_digits(app_id):
+            raise InvalidRequestError(
+                "a TeleCMI user id is <extension>_<app id>, such as 101_1111112",
+                field="user_id",
+                translation_key=ErrorKey.INVALID_SETTING,
+            )
+        answer = await self._request(
+            "POST",
+            check_url(self.config.api_url),
+            json={
+                "appid": int(app_id),
+                "secret": self.config.secret,
+                "agent_id": user_id,
+            },
+        )
+        # The answer holds the user's password: only its code is read.
+        if answer.status == 404 and not _says_authentication(answer):
+            return
+        parse_answer(answer, excerpt=False)
 
     def validate(self, request: DialRequest) -> None:
         """TeleCMI's `to` is a JSON number."""
@@ -118,7 +144,8 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
 
         POST with JSON, as TeleCMI's examples read it; a GET (which TeleCMI's
         newer pages allow, without showing it) carries the same keys in its
-        query, as text.
+        query, as text. TeleCMI posts every user of an app to one webhook:
+        another user's report is not ours.
         """
         if callback.method == "GET":
             data: Any = callback.query
@@ -131,6 +158,9 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
                 return None
         if not isinstance(data, dict) or data.get("type") not in ("event", "cdr"):
             return None
+        user = data.get("user")
+        if user is not None and str(user) != self.config.user_id:
+            raise CallbackError("the report is about another TeleCMI user's call")
         return parse_notification(data)
 
     def _credentials(self) -> dict[str, Any]:
@@ -141,20 +171,43 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
         return parse_answer(answer)
 
 
-def parse_answer(answer: HttpAnswer) -> dict[str, Any]:
-    """Map a TeleCMI answer to its JSON body or a ProviderError."""
+def check_url(api_url: str) -> str:
+    """Return the user API's URL beside the click-to-call URL."""
+    base = api_url.rstrip("/").removesuffix(DIAL_PATH)
+    if base == api_url.rstrip("/"):
+        parts = urlsplit(api_url)
+        base = f"{parts.scheme}://{parts.netloc}"
+    return f"{base}{CHECK_PATH}"
+
+
+def parse_answer(answer: HttpAnswer, *, excerpt: bool = True) -> dict[str, Any]:
+    """Map a TeleCMI answer to its JSON body or a ProviderError.
+
+    Without `excerpt`, no error quotes the body (it may hold a secret).
+    """
     if answer.status == 404:
         raise AuthenticationError(_message(answer, "invalid user id or secret"))
     if answer.status == 400:
         raise InvalidRequestError(_message(answer, "a required parameter is missing"))
     if answer.server_error:
         raise ProviderUnavailableError(f"TeleCMI answered HTTP {answer.status}")
-    data = answer.json()
+    data = answer.json() if excerpt else _json_or_none(answer)
     if answer.status != 200 or not isinstance(data, dict) or data.get("code") != 200:
-        raise UnexpectedAnswerError(
-            f"TeleCMI answered HTTP {answer.status}: {answer.excerpt}"
-        )
+        shown = f": {answer.excerpt}" if excerpt else ""
+        raise UnexpectedAnswerError(f"TeleCMI answered HTTP {answer.status}{shown}")
     return data
+
+
+def _json_or_none(answer: HttpAnswer) -> Any:
+    try:
+        return answer.json()
+    except UnexpectedAnswerError:
+        return None
+
+
+def _says_authentication(answer: HttpAnswer) -> bool:
+    """Return whether a 404 is TeleCMI's "Authentication Failed"."""
+    return "authenticat" in _message(answer, "").lower()
 
 
 def _message(answer: HttpAnswer, default: str) -> str:
@@ -186,61 +239,52 @@ def parse_notification(data: dict[str, Any]) -> CallUpdate:
         # The older format's detail records carry no leg: one per call, read
         # as the call's outcome (leg B's); its events, as leg A's.
         leg = "b" if data["type"] == "cdr" else "a"
-    request_id, to = _link(data)
+    link = {
+        **_link(data),
+        "reported_at": epoch_ms(data.get("time"), "time"),
+        "report_id": _report_id(data, leg, status),
+    }
     if data["type"] == "event":
         connected = status == "answered" and leg == "b"
         status_now = CallStatus.CONNECTED if connected else CallStatus.INITIATED
-        return CallUpdate(status_now, provider_call_id=request_id, to=to)
+        return CallUpdate(status_now, **link)
     if status == "answered":
-        seconds = _seconds(data.get("answeredsec"))
+        talked = seconds(data.get("answeredsec"), "answeredsec")
         # Leg A answering says nothing of B: leg B's own record decides.
         if leg == "a":
-            return CallUpdate(CallStatus.INITIATED, provider_call_id=request_id, to=to)
-        return CallUpdate(
-            CallStatus.COMPLETED, provider_call_id=request_id, to=to, duration=seconds
-        )
+            return CallUpdate(CallStatus.INITIATED, **link)
+        return CallUpdate(CallStatus.COMPLETED, duration=talked, **link)
     reason = str(data.get("hangup_reason") or status).lower()
     return CallUpdate(
         _MISSED.get(reason, CallStatus.FAILED),
-        provider_call_id=request_id,
-        to=to,
         error=f"{_PARTY[leg]}: {status or 'ended'} ({reason})",
+        **link,
     )
 
 
-def _link(data: dict[str, Any]) -> tuple[str | None, str | None]:
-    """Say how to find the call: (request_id, None), else (None, the number).
+def _link(data: dict[str, Any]) -> dict[str, Any]:
+    """Say how to find the call: by request_id, else by the number dialled.
 
-    The older format (chub-india) has no request_id; its `to` is the number
-    the dial sent, so the newest open call to it is the one.
+    The number goes with a request_id too: the call whose dial's answer (and
+    so its request_id) was lost is found by it. The older format (chub-india)
+    has no request_id; its `to` is the number the dial sent, and only
+    reports marked as click to call are ours (the user's other calls reach
+    the same webhook).
     """
-    request_id = _text(data.get("request_id"))
-    if request_id is not None:
-        return request_id, None
-    to = _text(data.get("to"))
-    if to is None or not is_ascii_digits(to):
+    request_id = short_text(data.get("request_id"))
+    to = short_text(data.get("to"))
+    if to is not None and not is_ascii_digits(to):
+        to = None
+    if request_id is None and str(data.get("click_to_call")).lower() != "true":
+        raise CallbackError("not a click-to-call report")
+    if request_id is None and to is None:
         raise CallbackError("neither a request_id nor the number dialled")
-    return None, to
+    return {"provider_call_id": request_id, "to": to}
 
 
-def _text(value: Any) -> str | None:
-    """Return a short text or number as text; None for anything else."""
-    if isinstance(value, bool) or value is None:
+def _report_id(data: dict[str, Any], leg: str, status: str) -> str | None:
+    """Return what tells this report from any other: its kind, leg and status."""
+    cmiuuid = short_text(data.get("cmiuuid"))
+    if cmiuuid is None:
         return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str) and 0 < len(value) <= 256:
-        return value
-    return None
-
-
-def _seconds(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        seconds = int(value)
-    except (TypeError, ValueError) as err:
-        raise CallbackError("answeredsec is not a number of seconds") from err
-    if not 0 <= seconds < MAX_SECONDS:
-        raise CallbackError("answeredsec is out of range")
-    return seconds
+    return f"{data['type']}:{leg}:{status}:{cmiuuid}"

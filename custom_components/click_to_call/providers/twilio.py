@@ -29,6 +29,7 @@ from .errors import (
     ProviderUnavailableError,
     UnexpectedAnswerError,
 )
+from .fields import seconds
 from .http import HttpAnswer, basic_authorization
 from .models import (
     Callback,
@@ -48,7 +49,6 @@ FORM: Final = "application/x-www-form-urlencoded"
 SIGNATURE_HEADER: Final = "X-Twilio-Signature"
 # Twilio's TimeLimit: at most 4 hours.
 MAX_DURATION: Final = 14400
-MAX_SECONDS: Final = 10**7
 EVENTS: Final = ("initiated", "ringing", "answered", "completed")
 # Our query on each callback URL: the call, and which report it is.
 LEG_A, LEG_B, LEG_DIAL = "a", "b", "dial"
@@ -108,6 +108,9 @@ class TwilioClient(ProviderClient[TwilioConfig]):
     # The <Dial action> must be answered with TwiML: an empty document lets
     # A's call end. Status callbacks ignore what they are answered.
     callback_reply = ("<Response/>", "text/xml")
+    callback_headers = ("Content-Type", SIGNATURE_HEADER)
+    # Reports "initiated" as soon as it dials A.
+    first_report_within = 300.0
 
     @classmethod
     def account_of(cls, config: TwilioConfig) -> str:
@@ -276,7 +279,9 @@ def signature(auth_token: str, url: str, params: list[tuple[str, str]]) -> str:
     RequestValidator.compute_signature).
     """
     message = url + "".join(name + value for name, value in sorted(set(params)))
-    digest = hmac.new(auth_token.encode(), message.encode(), hashlib.sha1).digest()
+    digest = hmac.new(
+        auth_token.encode(), message.encode("utf-8", "surrogatepass"), hashlib.sha1
+    ).digest()
     return base64.b64encode(digest).decode()
 
 
@@ -293,8 +298,12 @@ def is_signed(
         if callback.query_string
         else callback.url
     )
+    # As bytes: compare_digest refuses text that is not ASCII.
+    given_bytes = given.encode("utf-8", "surrogatepass")
     return any(
-        hmac.compare_digest(signature(auth_token, variant, params), given)
+        hmac.compare_digest(
+            signature(auth_token, variant, params).encode(), given_bytes
+        )
         for variant in _port_variants(url)
     )
 
@@ -329,7 +338,7 @@ def _leg_status(call_id: str, leg: str, fields: dict[str, str]) -> CallUpdate:
         return CallUpdate(
             CallStatus.COMPLETED,
             call_id=call_id,
-            duration=_seconds(fields.get("CallDuration")),
+            duration=seconds(fields.get("CallDuration"), "CallDuration"),
         )
     return _ended(call_id, leg, status, fields.get("SipResponseCode"))
 
@@ -347,7 +356,7 @@ def _dial_ended(call_id: str, fields: dict[str, str]) -> CallUpdate:
         return CallUpdate(
             CallStatus.COMPLETED,
             call_id=call_id,
-            duration=_seconds(fields.get("DialCallDuration")),
+            duration=seconds(fields.get("DialCallDuration"), "DialCallDuration"),
         )
     return _ended(call_id, LEG_DIAL, status, fields.get("SipResponseCode"))
 
@@ -358,15 +367,3 @@ def _ended(call_id: str, leg: str, status: str, sip: str | None) -> CallUpdate:
     mapped = CallStatus.REJECTED if sip == _DECLINED else _ENDED[status]
     detail = f"{status}, SIP {sip}" if sip else status
     return CallUpdate(mapped, call_id=call_id, error=f"{_PARTY[leg]}: {detail}")
-
-
-def _seconds(value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        seconds = int(value)
-    except ValueError as err:
-        raise CallbackError("a duration is not a number of seconds") from err
-    if not 0 <= seconds < MAX_SECONDS:
-        raise CallbackError("a duration is out of range")
-    return seconds
