@@ -50,16 +50,18 @@ from .contacts import (
     CONF_NAME,
     CONF_NUMBER,
     CONF_REFERENCE,
+    MAX_ALIASES,
     MAX_NAME,
     SUBENTRY_CONTACT,
     contacts_of,
     fold,
     names_taken,
+    tidy,
 )
 from .coordinator import ClickToCallConfigEntry, async_client_class
 from .errors import DialRefused, provider_placeholders
 from .forms import contact_schema, settings_schema, whole_number
-from .phone import parse_number, phone_settings
+from .phone import is_account_id, parse_number, phone_settings
 from .providers import PROVIDER_IDS
 from .providers.client import ProviderClient
 from .providers.errors import NotSentError, ProviderError
@@ -240,7 +242,7 @@ class ClickToCallConfigFlow(ConfigFlow, domain=DOMAIN):
         if (key := config.setting_with_control_characters()) is not None:
             return Checked({key: "invalid_characters"}, {}, data)
         probe = dict(data)
-        for key, value in phone_settings(client_class, data):
+        for key, value in phone_settings(client_class, data, self.hass.config.country):
             try:
                 probe[key] = parse_number(
                     value, self.hass.config.country, client_class.number_format
@@ -329,14 +331,16 @@ class ContactFlow(ConfigSubentryFlow):
 def _contact_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
     """Return a contact's data as kept: spaces tidied, empty fields left out."""
     data: dict[str, Any] = {
-        CONF_NAME: " ".join(str(user_input[CONF_NAME]).split()),
+        CONF_NAME: tidy(str(user_input[CONF_NAME])),
         CONF_NUMBER: str(user_input[CONF_NUMBER]).strip(),
     }
-    aliases = [
-        " ".join(str(alias).split()) for alias in user_input.get(CONF_ALIASES) or ()
-    ]
-    if aliases := [alias for alias in dict.fromkeys(aliases) if alias]:
-        data[CONF_ALIASES] = aliases
+    # One of each name, as names are compared, in the order given.
+    aliases: dict[str, str] = {}
+    for alias in map(tidy, map(str, user_input.get(CONF_ALIASES) or ())):
+        if alias:
+            aliases.setdefault(fold(alias), alias)
+    if aliases:
+        data[CONF_ALIASES] = list(aliases.values())
     for key in (CONF_FROM, CONF_REFERENCE):
         if value := str(user_input.get(key) or "").strip():
             data[key] = value
@@ -357,6 +361,11 @@ def _check_contact(
             return {key: "invalid_characters"}, {}
     if not data[CONF_NAME] or len(data[CONF_NAME]) > MAX_NAME:
         return {CONF_NAME: "invalid_name"}, {}
+    aliases = data.get(CONF_ALIASES, ())
+    if len(aliases) > MAX_ALIASES:
+        return {CONF_ALIASES: "too_many_aliases"}, {"max": str(MAX_ALIASES)}
+    if any(len(alias) > MAX_NAME for alias in aliases):
+        return {CONF_ALIASES: "invalid_alias"}, {}
     taken = names_taken(
         contacts_of(entry.subentries).values(),
         but=None if subentry is None else subentry.subentry_id,
@@ -370,7 +379,7 @@ def _check_contact(
     parties = [CONF_NUMBER] + ([CONF_FROM] if client_class.from_is_number else [])
     for key in parties:
         value = data.get(key)
-        if value is None or client_class.is_account_id(value):
+        if value is None or is_account_id(client_class, value, country):
             continue
         try:
             parse_number(value, country, client_class.number_format)

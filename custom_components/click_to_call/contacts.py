@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
+import unicodedata
 
 from homeassistant.config_entries import ConfigSubentry
 
@@ -18,6 +19,8 @@ CONF_ALIASES: Final = "aliases"
 CONF_FROM: Final = "from"
 CONF_REFERENCE: Final = "reference"
 MAX_NAME: Final = 64
+# Every alias goes into the LLM tool's description, on every turn.
+MAX_ALIASES: Final = 10
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,12 @@ class Contact:
             subentry_id=subentry.subentry_id,
             name=data[CONF_NAME],
             number=data[CONF_NUMBER],
-            aliases=tuple(data.get(CONF_ALIASES) or ()),
+            # Bounded as the form bounds them (older entries may hold more).
+            aliases=tuple(
+                alias
+                for alias in data.get(CONF_ALIASES) or ()
+                if isinstance(alias, str) and 0 < len(alias) <= MAX_NAME
+            )[:MAX_ALIASES],
             from_=data.get(CONF_FROM) or None,
             reference=data.get(CONF_REFERENCE) or None,
         )
@@ -63,9 +71,21 @@ class Contact:
         return MappingProxyType(fields)
 
 
+def tidy(name: str) -> str:
+    """Return a name as kept: invisible characters out, spaces single."""
+    visible = "".join(char for char in name if unicodedata.category(char) != "Cf")
+    return " ".join(visible.split())
+
+
 def fold(name: str) -> str:
-    """Compare names without case or surrounding spaces."""
-    return " ".join(name.split()).casefold()
+    """Compare names without case, spacing, invisible characters or form.
+
+    "Mom", "mom", "M\u200bom" and "Ｍｏｍ" are one name (Unicode's NFKC and
+    case folding; zero-width and other format characters dropped).
+    """
+    return unicodedata.normalize(
+        "NFKC", unicodedata.normalize("NFKC", tidy(name)).casefold()
+    )
 
 
 def contacts_of(subentries: Mapping[str, ConfigSubentry]) -> dict[str, Contact]:

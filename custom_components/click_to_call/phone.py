@@ -71,8 +71,27 @@ def parse_number(
     return PhoneNumber(e164, phonenumbers.national_significant_number(number))
 
 
+def is_account_id(
+    client_class: type[ProviderClient[Any]], text: str, country: str | None
+) -> bool:
+    """Return whether a party is an account id (Spokn's), not a phone number.
+
+    Bare digits are an id only where they are not a valid phone number of the
+    home country: 9876543210 in India is a phone, 1234567 a Spokn ID.
+    """
+    if not client_class.is_account_id(text):
+        return False
+    try:
+        parse_number(text, country, NumberFormat.E164)
+    except DialRefused:
+        return True
+    return False
+
+
 def phone_settings(
-    client_class: type[ProviderClient[Any]], data: Mapping[str, Any]
+    client_class: type[ProviderClient[Any]],
+    data: Mapping[str, Any],
+    country: str | None,
 ) -> Iterator[tuple[str, str]]:
     """Yield the settings that hold a phone number (not an account id)."""
     for setting in client_class.config_class.settings():
@@ -80,7 +99,7 @@ def phone_settings(
         if (
             setting.kind is Kind.PHONE
             and isinstance(value, str)
-            and not client_class.is_account_id(value)
+            and not is_account_id(client_class, value, country)
         ):
             yield setting.key, value
 
@@ -96,7 +115,7 @@ def settings_as_sent(
     One that cannot be read stays as it is: the provider will say so.
     """
     sent = dict(data)
-    for key, value in phone_settings(client_class, data):
+    for key, value in phone_settings(client_class, data, country):
         with suppress(DialRefused):
             sent[key] = parse_number(
                 value, country, client_class.number_format

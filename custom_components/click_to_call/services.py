@@ -36,7 +36,7 @@ from .const import (
     SERVICE_DIAL,
 )
 from .errors import DialRefused, Refusal
-from .phone import PhoneNumber, parse_number
+from .phone import PhoneNumber, is_account_id, parse_number
 from .providers.models import DialField, DialRequest, NumberFormat, Outcome
 from .providers.text import safe_text
 
@@ -226,9 +226,10 @@ def _party(
     coordinator: CallCoordinator, text: str, number_format: NumberFormat
 ) -> PhoneNumber:
     """Read a party: a phone number, or an account id where the provider has them."""
-    if coordinator.client.is_account_id(text):
+    country = coordinator.hass.config.country
+    if is_account_id(type(coordinator.client), text, country):
         return PhoneNumber(text, text)
-    return parse_number(text, coordinator.hass.config.country, number_format)
+    return parse_number(text, country, number_format)
 
 
 def _number_format(coordinator: CallCoordinator) -> NumberFormat:

@@ -28,6 +28,7 @@ from .calls import CallRecord
 from .compat import vol
 from .const import ATTR_TO, CONF_VOICE_ANY_NUMBER, DOMAIN, LOGGER
 from .contacts import Contact, fold
+from .providers.models import CallStatus
 
 if TYPE_CHECKING:
     from .coordinator import ClickToCallConfigEntry
@@ -100,6 +101,14 @@ async def _async_dial(
     except HomeAssistantError as err:
         reason = str(err).rstrip(".")
         return VoiceAnswer(f"I did not call {who}. {reason}.")
+    if record.status is CallStatus.UNCONFIRMED:
+        # Never "did not call": asked again, an agent would ring twice.
+        provider = entry.runtime_data.client.title
+        return VoiceAnswer(
+            f"I may have called {who}: {provider} did not confirm the call. "
+            "I will not place it again now.",
+            record,
+        )
     return VoiceAnswer(f"Calling {who}.", record)
 
 

@@ -132,7 +132,10 @@ def has_callback_key(query: Mapping[str, str], data: Mapping[str, Any]) -> bool:
     return (
         given is not None
         and key is not None
-        and compare_digest(given.encode("utf-8", "surrogatepass"), str(key).encode())
+        and compare_digest(
+            given.encode("utf-8", "surrogatepass"),
+            str(key).encode("utf-8", "surrogatepass"),
+        )
     )
 
 

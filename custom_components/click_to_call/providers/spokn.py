@@ -216,7 +216,11 @@ class SpoknClient(ProviderClient[SpoknConfig]):
         if self.enterprise and request.callback_url:
             form["token"] = request.call_id
             form["url"] = request.callback_url
-        await self._send(form)
+        try:
+            await self._send(form)
+        except ProviderError as err:
+            _say_how_parties_went(err, form)
+            raise
         return DialResult()
 
     def parse_callback(self, callback: Callback) -> CallUpdate | None:
@@ -318,6 +322,19 @@ def parse_leg_report(body: bytes, username: str) -> CallUpdate:
         error=f"{who}: {_LEG_ERRORS[status]}",
         attributes=attributes,
     )
+
+
+def _say_how_parties_went(err: ProviderError, form: dict[str, str]) -> None:
+    """Add to an error about a party how it was sent: a number, or a Spokn ID.
+
+    Bare digits that are not a phone number of the home country go as a
+    Spokn ID; the user must see which, to fix the right thing.
+    """
+    sent = {"from": form["aparty"], "to": form["bparty"]}.get(err.field or "")
+    if sent is not None:
+        how = "the phone number" if sent.startswith("+") else "the Spokn ID"
+        err.message = f"{err.message} (sent as {how} {sent})"
+        err.args = (err.message,)
 
 
 def _child_text(root: Any, name: str) -> str | None:

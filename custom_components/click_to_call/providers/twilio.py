@@ -280,7 +280,9 @@ def signature(auth_token: str, url: str, params: list[tuple[str, str]]) -> str:
     """
     message = url + "".join(name + value for name, value in sorted(set(params)))
     digest = hmac.new(
-        auth_token.encode(), message.encode("utf-8", "surrogatepass"), hashlib.sha1
+        auth_token.encode("utf-8", "surrogatepass"),
+        message.encode("utf-8", "surrogatepass"),
+        hashlib.sha1,
     ).digest()
     return base64.b64encode(digest).decode()
 
