@@ -80,8 +80,8 @@ def tidy(name: str) -> str:
 def fold(name: str) -> str:
     """Compare names without case, spacing, invisible characters or form.
 
-    "Mom", "mom", "M\u200bom" and "Ｍｏｍ" are one name (Unicode's NFKC and
-    case folding; zero-width and other format characters dropped).
+    "Mom", "mom", "M\u200bom" and a full-width "Mom" are one name (Unicode's
+    NFKC and case folding; zero-width and other format characters dropped).
     """
     return unicodedata.normalize(
         "NFKC", unicodedata.normalize("NFKC", tidy(name)).casefold()
