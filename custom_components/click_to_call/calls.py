@@ -283,9 +283,10 @@ class CallTracker:
             if record.status.is_final:
                 self._finished += 1
         shown = status_changed
-        if record.reason in _LIFTED_BY_A_REPORT:
-            record.reason = None  # a report came after all
-            shown = True
+        if update.reason is not None or record.reason in _LIFTED_BY_A_REPORT:
+            # Ours, or a report came after all.
+            shown = shown or record.reason is not update.reason
+            record.reason = update.reason
         # A repeated report of the current status may still add details (a
         # second report of how a call failed keeps the first one's words).
         if update.status is record.status:

@@ -79,7 +79,6 @@ from .webhook import has_callback_key
 type ClickToCallConfigEntry = ConfigEntry[CallCoordinator]
 
 UNEXPECTED = "An unexpected error ended following the call (see the log)"
-NO_REPORT = "No report came within the call's maximum duration"
 # The longest a call is followed when neither it nor the provider sets one.
 DEFAULT_CALL_LIMIT: Final = 3600
 # Time for the last report of a call that ended at its maximum duration.
@@ -376,7 +375,9 @@ class CallCoordinator:
             if record.status is CallStatus.UNCONFIRMED:
                 self.async_apply(
                     CallUpdate(
-                        CallStatus.FAILED, call_id=record.call_id, error=NO_REPORT
+                        CallStatus.FAILED,
+                        call_id=record.call_id,
+                        reason=CallReason.NO_REPORT,
                     )
                 )
 

@@ -13,11 +13,12 @@ import binascii
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.storage import Store
+from homeassistant.exceptions import HomeAssistantError
 from multidict import CIMultiDict
 
 from .const import DOMAIN, LOGGER
 from .providers.models import Callback
+from .storage import LenientStore
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 1
@@ -31,7 +32,7 @@ class Inbox:
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Name the file; `async_load` reads it."""
-        self._store: Store[dict[str, Any]] = Store(
+        self._store = LenientStore(
             hass, STORAGE_VERSION, f"{DOMAIN}.held_reports", private=True
         )
         self._held: dict[str, list[Callback]] = {}
@@ -40,7 +41,7 @@ class Inbox:
         """Read what was held before a restart; anything unreadable is dropped."""
         try:
             data = await self._store.async_load()
-        except (ValueError, TypeError, KeyError, OSError) as err:
+        except (HomeAssistantError, ValueError, TypeError, KeyError) as err:
             LOGGER.warning("Held reports cannot be read (%s)", type(err).__name__)
             return
         if not isinstance(data, dict):

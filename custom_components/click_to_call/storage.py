@@ -33,8 +33,12 @@ class StoredCalls:
     sent: list[tuple[float, str]] | None
 
 
-class _CallsFile(Store[dict[str, Any]]):
-    """Home Assistant's store, reading a file of any version as it is."""
+class LenientStore(Store[Any]):
+    """Home Assistant's store, reading a file of any version as it is.
+
+    A file written by a newer version (after a downgrade) is read too: each
+    reader checks every item on its own and takes what it can.
+    """
 
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: Any
@@ -49,7 +53,7 @@ class CallStore:
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Name the entry's file; nothing is read yet."""
         self._entry_id = entry_id
-        self._store = _CallsFile(
+        self._store = LenientStore(
             hass, STORAGE_VERSION, f"{DOMAIN}.calls.{entry_id}", private=True
         )
         self._save_scheduled = False

@@ -144,6 +144,8 @@ class CallUpdate:
     # The provider's id of this report, where it has one: a report delivered
     # twice is applied once.
     report_id: str | None = None
+    # Why the status is not the whole story, where Home Assistant says so.
+    reason: CallReason | None = None
 
 
 @dataclass(frozen=True)
