@@ -79,8 +79,9 @@ async def test_an_unreadable_file_loads_empty_with_a_warning(
     real_storage: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    real_storage.mkdir(parents=True, exist_ok=True)
-    (real_storage / KEY).write_text('{"not": "a store file"}')
+    await hass.async_add_executor_job(real_storage.mkdir)
+    path = real_storage / KEY
+    await hass.async_add_executor_job(path.write_text, '{"not": "a store file"}')
     held = Inbox(hass)
     await held.async_load()
     assert held.async_take("e1") == []
