@@ -58,10 +58,11 @@ async def test_a_file_that_is_not_reports_loads_empty(
     assert held.async_take("e1") == []
 
 
-async def test_a_file_of_a_newer_version_is_read_as_it_is(
-    hass: HomeAssistant, hass_storage: dict[str, Any]
+async def test_a_file_of_a_newer_version_does_not_stop_set_up(
+    hass: HomeAssistant, hass_storage: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """After a downgrade: what can be read is taken, nothing raises."""
+    """After a downgrade: Home Assistant 2025.4 lets it be read as it is;
+    newer releases refuse the file, and it is left out with a warning."""
     item = {"method": "POST", "query": "", "headers": {}, "body": ""}
     hass_storage[KEY] = {
         "version": 99,
@@ -71,7 +72,10 @@ async def test_a_file_of_a_newer_version_is_read_as_it_is(
     }
     held = Inbox(hass)
     await held.async_load()
-    assert len(held.async_take("e1")) == 1
+    taken = held.async_take("e1")
+    assert len(taken) == 1 or (
+        taken == [] and "Held reports cannot be read" in caplog.text
+    )
 
 
 async def test_an_unreadable_file_loads_empty_with_a_warning(
