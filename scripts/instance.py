@@ -75,20 +75,29 @@ def prepare(config_dir: Path, port: int = 8123) -> None:
 
 
 async def onboard(base: str, wait: float = 300) -> None:
-    """Wait for Home Assistant, then create the user (when not done yet)."""
+    """Wait for Home Assistant, then create the user (when not done yet).
+
+    Home Assistant answers once its frontend is set up; onboarding is set up
+    before it. Once onboarding is done, `/api/onboarding` is not served at all
+    (404): such an instance has its user and is up. Raises TimeoutError when
+    Home Assistant does not answer within `wait` seconds.
+    """
     async with aiohttp.ClientSession(base_url=base) as session:
+        steps = None
         for _ in range(int(wait * 2)):
             try:
                 async with session.get("/api/onboarding") as answer:
+                    if answer.status == 404:
+                        return  # onboarded
                     if answer.status == 200:
                         steps = await answer.json()
                         break
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.5)
-        else:
-            sys.exit(f"Home Assistant did not start within {wait:g} s")
-        if all(step["done"] for step in steps):
+        if steps is None:
+            raise TimeoutError(f"Home Assistant did not start within {wait:g} s")
+        if next(step["done"] for step in steps if step["step"] == "user"):
             return
         async with session.post(
             "/api/onboarding/users",
@@ -109,7 +118,10 @@ def main() -> None:
     if command == "prepare":
         prepare(Path(argument))
     elif command == "onboard":
-        asyncio.run(onboard(argument))
+        try:
+            asyncio.run(onboard(argument))
+        except TimeoutError as err:
+            sys.exit(str(err))
     else:
         sys.exit(__doc__)
 
