@@ -1,7 +1,16 @@
 """A Home Assistant instance for trying the integration: scripts/develop and the browser tests.
 
-    python -m scripts.instance prepare CONFIG_DIR   # configuration, link, storage seed
-    python -m scripts.instance onboard BASE_URL     # wait for it, create the user dev / dev
+    python -m scripts.instance run CONFIG_DIR [--port 8123] [--sandbox-port 8124]
+    python -m scripts.instance prepare CONFIG_DIR [--port 8123]
+    python -m scripts.instance onboard BASE_URL
+
+`run` is the demo of scripts/develop. It prepares CONFIG_DIR, starts the
+provider sandbox (its state file in CONFIG_DIR) and Home Assistant, creates
+the user dev / dev if there is none yet, and keeps both running as a
+supervisor would: when Home Assistant exits asking for a restart (exit code
+100: Settings → System → Restart), it is started again; when it exits
+otherwise, or the sandbox does, the demo ends. Ctrl+C (SIGINT, SIGTERM or
+SIGHUP) stops both; a second Ctrl+C kills them.
 
 `prepare` writes the configuration unless there is one, links the integration
 and seeds what Home Assistant keeps in `.storage`: onboarding done but for its
@@ -17,19 +26,32 @@ untouched, is brought up to this layout; an edited one is left as it is.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+from collections.abc import Sequence
+from contextlib import suppress
 import importlib.util
 import json
 from pathlib import Path
 import re
 import shutil
+import signal
+import socket
 import sys
+from typing import Any
 
 import aiohttp
 
 ROOT = Path(__file__).parent.parent
 CLIENT_ID = "http://localhost:8123/"
 USER, PASSWORD = "dev", "dev"
+# The sandbox's state file (sandbox/state.py), in the configuration folder.
+SANDBOX_STATE = "sandbox.json"
+# Home Assistant's exit code asking for a restart (homeassistant.const).
+RESTART_EXIT_CODE = 100
+# Seconds Home Assistant may take to stop before it is killed (its own stages
+# of shutdown can take minutes; a second Ctrl+C kills it at once).
+STOP_TIMEOUT = 240
 
 # What a default configuration (default_config) loads, but for the parts that
 # reach beyond this machine or need packages .venv does not have (Home
@@ -264,18 +286,169 @@ async def onboard(base: str, wait: float = 300) -> None:
             answer.raise_for_status()
 
 
-def main() -> None:
-    """Run a command of this module."""
-    command, argument = sys.argv[1:3]
-    if command == "prepare":
-        prepare(Path(argument))
-    elif command == "onboard":
+def _in_use(port: int) -> bool:
+    """Whether something on this machine already answers on a port."""
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Demo:
+    """Home Assistant and the sandbox, kept running as a supervisor would."""
+
+    def __init__(self, config_dir: Path, port: int, sandbox_port: int) -> None:
+        self.config_dir = config_dir.resolve()
+        self.port = port
+        self.sandbox_port = sandbox_port
+        self.hass: asyncio.subprocess.Process | None = None
+        self.sandbox: asyncio.subprocess.Process | None = None
+        self.stopping = asyncio.Event()
+
+    async def _start(self, name: str, *args: str) -> asyncio.subprocess.Process:
+        # A process group of its own: the terminal's Ctrl+C reaches only this
+        # supervisor, which stops each once (a second signal would make Home
+        # Assistant quit at once, without saving).
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", *args, cwd=ROOT, process_group=0
+        )
+        note(f"{name} started (pid {process.pid})")
+        return process
+
+    async def _start_hass(self) -> asyncio.subprocess.Process:
+        return await self._start(
+            "Home Assistant", "homeassistant", "-c", str(self.config_dir)
+        )
+
+    def _signal(self) -> None:
+        if self.stopping.is_set():  # a second Ctrl+C: no more waiting
+            note("stopping now")
+            for process in (self.hass, self.sandbox):
+                if process is not None and process.returncode is None:
+                    with suppress(ProcessLookupError):
+                        process.kill()
+        elif self.hass is not None:
+            note("stopping Home Assistant and the sandbox (Ctrl+C again: at once)")
+        self.stopping.set()
+
+    async def _announce(self, first: bool) -> None:
+        await onboard(f"http://127.0.0.1:{self.port}")
+        if first:
+            print(
+                f"\nHome Assistant: http://localhost:{self.port}  (user {USER}, password {PASSWORD})"
+                f"\nSandbox:        http://127.0.0.1:{self.sandbox_port}  (accounts, API URLs, calls)"
+                "\nPress Ctrl+C to stop both.\n",
+                flush=True,
+            )
+        else:
+            note(f"Home Assistant is back: http://localhost:{self.port}")
+
+    async def run(self) -> int:
+        """Run until stopped; return the exit code for the demo."""
+        if busy := [p for p in (self.port, self.sandbox_port) if _in_use(p)]:
+            note(
+                f"port {' and '.join(map(str, busy))} already in use "
+                "(is a demo running already?)"
+            )
+            return 1
+        prepare(self.config_dir, self.port)
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(number, self._signal)
         try:
-            asyncio.run(onboard(argument))
+            self.sandbox = await self._start(
+                "the sandbox",
+                "sandbox",
+                "--port",
+                str(self.sandbox_port),
+                "--state",
+                str(self.config_dir / SANDBOX_STATE),
+            )
+            self.hass = await self._start_hass()
+            return await self._supervise(self.hass, self.sandbox)
+        finally:
+            await self._stop()
+
+    async def _supervise(
+        self, hass: asyncio.subprocess.Process, sandbox: asyncio.subprocess.Process
+    ) -> int:
+        """Wait for the user, a restart or the end of either process."""
+        stopping = asyncio.create_task(self.stopping.wait())
+        sandbox_ended = asyncio.create_task(sandbox.wait())
+        hass_ended = asyncio.create_task(hass.wait())
+        # Waits for Home Assistant to answer (and creates the user), then says so.
+        announce: asyncio.Task[None] | None = asyncio.create_task(
+            self._announce(first=True)
+        )
+        try:
+            while True:
+                waiting: set[asyncio.Task[Any]] = {stopping, sandbox_ended, hass_ended}
+                if announce is not None:
+                    waiting.add(announce)
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if stopping.done():
+                    return 0
+                if announce is not None and announce.done():
+                    error, announce = announce.exception(), None
+                    if error is not None:
+                        note(f"{error}: stopping")
+                        return 1
+                if sandbox_ended.done():
+                    note(f"the sandbox stopped (exit code {sandbox.returncode})")
+                    return 1
+                if hass_ended.done():
+                    if hass.returncode != RESTART_EXIT_CODE:
+                        note(f"Home Assistant stopped (exit code {hass.returncode})")
+                        return 0 if hass.returncode == 0 else 1
+                    note("Home Assistant asked for a restart: starting it again")
+                    hass = self.hass = await self._start_hass()
+                    hass_ended = asyncio.create_task(hass.wait())
+                    if announce is None:
+                        announce = asyncio.create_task(self._announce(first=False))
+        finally:
+            for task in (stopping, sandbox_ended, hass_ended, announce):
+                if task is not None:
+                    task.cancel()
+
+    async def _stop(self) -> None:
+        async def stop(process: asyncio.subprocess.Process | None) -> None:
+            if process is None or process.returncode is not None:
+                return
+            with suppress(ProcessLookupError):
+                process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+        await asyncio.gather(stop(self.hass), stop(self.sandbox))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run a command of this module."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="the demo: Home Assistant and the sandbox")
+    run.add_argument("config_dir", type=Path)
+    run.add_argument("--port", type=int, default=8123)
+    run.add_argument("--sandbox-port", type=int, default=8124)
+    prepare_ = commands.add_parser("prepare", help="write the configuration")
+    prepare_.add_argument("config_dir", type=Path)
+    prepare_.add_argument("--port", type=int, default=8123)
+    onboard_ = commands.add_parser("onboard", help="wait, and create the user")
+    onboard_.add_argument("base_url")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        sys.exit(asyncio.run(Demo(args.config_dir, args.port, args.sandbox_port).run()))
+    elif args.command == "prepare":
+        prepare(args.config_dir, args.port)
+    else:
+        try:
+            asyncio.run(onboard(args.base_url))
         except TimeoutError as err:
             sys.exit(str(err))
-    else:
-        sys.exit(__doc__)
 
 
 if __name__ == "__main__":
