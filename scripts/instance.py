@@ -307,9 +307,15 @@ class Demo:
     async def _start(self, name: str, *args: str) -> asyncio.subprocess.Process:
         # A process group of its own: the terminal's Ctrl+C reaches only this
         # supervisor, which stops each once (a second signal would make Home
-        # Assistant quit at once, without saving).
+        # Assistant quit at once, without saving). Its input is not the
+        # terminal, whose foreground it is not.
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", *args, cwd=ROOT, process_group=0
+            sys.executable,
+            "-m",
+            *args,
+            cwd=ROOT,
+            process_group=0,
+            stdin=asyncio.subprocess.DEVNULL,
         )
         note(f"{name} started (pid {process.pid})")
         return process
