@@ -271,7 +271,7 @@ async def onboard(base: str, wait: float = 300) -> None:
             await asyncio.sleep(0.5)
         if steps is None:
             raise TimeoutError(f"Home Assistant did not start within {wait:g} s")
-        if next(step["done"] for step in steps if step["step"] == "user"):
+        if any(step["step"] == "user" and step["done"] for step in steps):
             return
         async with session.post(
             "/api/onboarding/users",
