@@ -9,9 +9,22 @@ random loopback port; `python -m sandbox` runs it for a person.
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+
 from aiohttp import web
 
-from . import ameyo, control, exotel, spokn, telecmi, telspiel, twilio, voice_panel
+from . import (
+    ameyo,
+    control,
+    exotel,
+    spokn,
+    state,
+    telecmi,
+    telspiel,
+    twilio,
+    voice_panel,
+)
 from .core import Canned, Received, Sandbox
 
 __all__ = [
@@ -68,8 +81,14 @@ PROVIDERS = {
 SANDBOX_KEY = web.AppKey("sandbox", Sandbox)
 
 
-def create_app(sandbox: Sandbox | None = None) -> web.Application:
-    """Build the sandbox's aiohttp application."""
+def create_app(
+    sandbox: Sandbox | None = None, state_file: Path | None = None
+) -> web.Application:
+    """Build the sandbox's aiohttp application.
+
+    With `state_file`, the webhook URLs and settings of the page are read from
+    it and written to it on each change (see sandbox.state).
+    """
     sandbox = sandbox or Sandbox(
         accounts={name: dict(account) for name, account in DEFAULT_ACCOUNTS.items()}
     )
@@ -78,6 +97,15 @@ def create_app(sandbox: Sandbox | None = None) -> web.Application:
     for name, provider in PROVIDERS.items():
         sandbox.api_paths[name] = provider.API_PATH
         app.add_routes(provider.routes(sandbox))
-    app.add_routes(control.routes(sandbox, PROVIDERS))
+    if state_file is None:
+        app.add_routes(control.routes(sandbox, PROVIDERS))
+    else:
+        webhook_providers = [
+            name for name, provider in PROVIDERS.items() if provider.REPORTS_TO_WEBHOOK
+        ]
+        state.load(sandbox, state_file, webhook_providers)
+        app.add_routes(
+            control.routes(sandbox, PROVIDERS, partial(state.save, sandbox, state_file))
+        )
     app.on_cleanup.append(sandbox.close)
     return app

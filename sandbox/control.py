@@ -6,7 +6,7 @@ call's status back to Home Assistant, and the settings of simulated calls.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from html import escape
 import math
 from types import ModuleType
@@ -107,8 +107,16 @@ the older format, without it).</p><button>Save</button></form>
 <th>Report a status</th></tr>{calls}</table></body></html>"""
 
 
-def routes(sandbox: Sandbox, providers: Mapping[str, ModuleType]) -> list[web.RouteDef]:
-    """Return the control routes, for the sandbox's provider modules."""
+def routes(
+    sandbox: Sandbox,
+    providers: Mapping[str, ModuleType],
+    changed: Callable[[], None] = lambda: None,
+) -> list[web.RouteDef]:
+    """Return the control routes, for the sandbox's provider modules.
+
+    `changed` is called after the page changed a webhook or a setting (the
+    state file is written then).
+    """
 
     async def index(request: web.Request) -> web.Response:
         base = f"{request.scheme}://{request.host}"
@@ -127,6 +135,7 @@ def routes(sandbox: Sandbox, providers: Mapping[str, ModuleType]) -> list[web.Ro
             sandbox.webhooks[provider] = url
         else:
             sandbox.webhooks.pop(provider, None)
+        changed()
         raise web.HTTPSeeOther("/")
 
     async def report(request: web.Request) -> web.Response:
@@ -155,6 +164,7 @@ def routes(sandbox: Sandbox, providers: Mapping[str, ModuleType]) -> list[web.Ro
             delay = math.nan
         if 0 <= delay <= MAX_AMEYO_DELAY:
             sandbox.ameyo_delay = delay
+        changed()
         raise web.HTTPSeeOther("/")
 
     async def favicon(request: web.Request) -> web.Response:
