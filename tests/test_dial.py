@@ -86,6 +86,9 @@ async def test_dial_places_a_call_and_everything_follows(
             "error": None,
             "reason": None,
             "contact": None,
+            "kind": "dial",
+            "answered_by": None,
+            "digits": None,
         }
     ]
     event_state = hass.states.get(EVENT)

@@ -68,8 +68,13 @@ TELECMI_EVENT = "event.telecmi_test_call"
 async def web(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator
 ) -> TestClient:
-    """A client of Home Assistant's own web server (for webhooks)."""
+    """A client of Home Assistant's own web server (for webhooks).
+
+    Notify is set up first: the test client freezes the web server's routes,
+    which Home Assistant itself never does, and notify's repairs adds some.
+    """
     assert await async_setup_component(hass, "webhook", {})
+    assert await async_setup_component(hass, "notify", {})
     return await hass_client_no_auth()
 
 

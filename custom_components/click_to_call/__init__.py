@@ -17,7 +17,7 @@ from .storage import CallStore
 from .voice import async_get_voice
 from .webhook import async_register_webhook, async_unregister_webhook
 
-PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
+PLATFORMS = [Platform.BUTTON, Platform.EVENT, Platform.NOTIFY, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 

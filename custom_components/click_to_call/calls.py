@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from hmac import compare_digest
 import time
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
 
 from .const import EVENT_CALL_UPDATED, LOGGER, MAX_ACTIVE_KEPT, MAX_FINISHED_KEPT
-from .providers.models import CallReason, CallStatus, CallUpdate
+from .providers.models import (
+    Announcement,
+    AnsweredBy,
+    CallKind,
+    CallReason,
+    CallStatus,
+    CallUpdate,
+)
 
 # listener(record, status_changed)
 type CallListener = Callable[["CallRecord", bool], None]
@@ -54,6 +62,13 @@ class CallRecord:
     reason: CallReason | None = None
     # The provider's ids of the reports applied, where they have ids.
     reports: list[str] = field(default_factory=list)
+    kind: CallKind = CallKind.DIAL
+    answered_by: AnsweredBy | None = None
+    digits: str | None = None
+    # An announce call's message (for a machine's beep), and the secret its
+    # own reports must carry where the provider does not sign them. Never
+    # shown.
+    announcement: Announcement | None = None
 
     def reports_until(self) -> float:
         """Return when the call has ended at the latest (its maximum duration)."""
@@ -71,6 +86,9 @@ class CallRecord:
             "duration": self.duration,
             "error": self.error,
             "reason": self.reason,
+            "kind": self.kind,
+            "answered_by": self.answered_by,
+            "digits": self.digits,
             **self.attributes,
         }
 
@@ -89,6 +107,9 @@ class CallRecord:
             "error": self.error,
             "reason": self.reason,
             "contact": self.contact,
+            "kind": self.kind,
+            "answered_by": self.answered_by,
+            "digits": self.digits,
         }
 
     def as_response(self) -> dict[str, Any]:
@@ -258,6 +279,9 @@ class CallTracker:
         ):
             self.ignored = "it is older than the call"
             return None
+        if update.report_key is not None and not _has_key(record, update.report_key):
+            self.ignored = "its key is not the call's"
+            return None
         self.ignored = "the call had it already"
         return self._update(record, update)
 
@@ -277,9 +301,12 @@ class CallTracker:
             record.reports.append(update.report_id)
             self._by_report[update.report_id] = record.call_id
             changed = True  # (saved, not shown)
-        status_changed = update.status.rank > record.status.rank
+        status = update.status
+        if record.kind is CallKind.ANNOUNCE and update.announce_status is not None:
+            status = update.announce_status
+        status_changed = status.rank > record.status.rank
         if status_changed:
-            record.status = update.status
+            record.status = status
             if record.status.is_final:
                 self._finished += 1
         shown = status_changed
@@ -287,9 +314,15 @@ class CallTracker:
             # Ours, or a report came after all.
             shown = shown or record.reason is not update.reason
             record.reason = update.reason
+        if update.answered_by is not None and update.answered_by != record.answered_by:
+            record.answered_by = update.answered_by
+            shown = True
+        if update.digits is not None and update.digits != record.digits:
+            record.digits = update.digits
+            shown = True
         # A repeated report of the current status may still add details (a
         # second report of how a call failed keeps the first one's words).
-        if update.status is record.status:
+        if status is record.status:
             if update.duration is not None and update.duration != record.duration:
                 record.duration = update.duration
                 shown = True
@@ -411,3 +444,11 @@ class CallTracker:
         for listener in list(self._listeners):
             listener(record, status_changed)
         self._hass.bus.async_fire(EVENT_CALL_UPDATED, record.as_event(self._entry_id))
+
+
+def _has_key(record: CallRecord, given: str) -> bool:
+    """Compare a report's key with the call's own, in constant time."""
+    key = None if record.announcement is None else record.announcement.report_key
+    return key is not None and compare_digest(
+        given.encode("utf-8", "surrogatepass"), key.encode()
+    )

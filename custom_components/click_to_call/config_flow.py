@@ -30,6 +30,7 @@ from .compat import vol
 from .const import (
     CONF_CALLBACK_KEY,
     CONF_DEFAULT_MAX_DURATION,
+    CONF_DETECT_VOICEMAIL,
     CONF_MAX_CALLS_PER_HOUR,
     CONF_NUMBER_FORMAT,
     CONF_PROVIDER,
@@ -441,6 +442,11 @@ class ClickToCallOptionsFlow(OptionsFlow):
         if DialField.MAX_DURATION in client_class.supported_fields:
             fields[vol.Optional(CONF_DEFAULT_MAX_DURATION)] = whole_number(
                 1, 86400, "s"
+            )
+        if client_class.detects_machines:
+            # On unless turned off: voicemail is not "answered" (it is paid).
+            fields[vol.Required(CONF_DETECT_VOICEMAIL, default=True)] = (
+                BooleanSelector()
             )
         # Off unless chosen: anyone near a microphone could otherwise call anyone.
         fields[vol.Required(CONF_VOICE_ANY_NUMBER, default=False)] = BooleanSelector()

@@ -10,6 +10,7 @@ LOGGER = logging.getLogger(__package__)
 
 EVENT_CALL_UPDATED: Final = "click_to_call_call_updated"
 SERVICE_DIAL: Final = "dial"
+SERVICE_ANNOUNCE: Final = "announce"
 
 CONF_PROVIDER: Final = "provider"
 CONF_WEBHOOK_ID: Final = "webhook_id"
@@ -23,6 +24,8 @@ CONF_MAX_CALLS_PER_HOUR: Final = "max_calls_per_hour"
 CONF_REPEAT_INTERVAL: Final = "repeat_interval"
 CONF_DEFAULT_MAX_DURATION: Final = "default_max_duration"
 CONF_VOICE_ANY_NUMBER: Final = "voice_any_number"
+# Tell a voicemail from a person on a dial's B party (Twilio charges for it).
+CONF_DETECT_VOICEMAIL: Final = "detect_voicemail"
 NUMBER_FORMAT_PROVIDER: Final = "provider"
 DEFAULT_MAX_CALLS_PER_HOUR: Final = 10
 DEFAULT_REPEAT_INTERVAL: Final = 60
@@ -44,3 +47,13 @@ ATTR_MAX_DURATION: Final = "max_duration"
 ATTR_RETRIES: Final = "retries"
 ATTR_REFERENCE: Final = "reference"
 ATTR_EXTRA: Final = "extra"
+
+# Announce action fields (beside the dial's to, contact, caller_id,
+# max_duration and reference).
+ATTR_MESSAGE: Final = "message"
+ATTR_ACKNOWLEDGE: Final = "acknowledge"
+ATTR_REPEAT: Final = "repeat"
+ATTR_LANGUAGE: Final = "language"
+ATTR_VOICE: Final = "voice"
+ATTR_VOICEMAIL: Final = "voicemail"
+MAX_MESSAGE: Final = 1000

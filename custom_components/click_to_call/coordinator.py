@@ -34,7 +34,9 @@ from .const import (
     ATTR_REFERENCE,
     ATTR_TO,
     CONF_DEFAULT_MAX_DURATION,
+    CONF_DETECT_VOICEMAIL,
     CONF_MAX_CALLS_PER_HOUR,
+    CONF_NUMBER_FORMAT,
     CONF_PROVIDER,
     CONF_REPEAT_INTERVAL,
     CONF_VERIFY_SSL,
@@ -43,9 +45,11 @@ from .const import (
     DEFAULT_REPEAT_INTERVAL,
     DOMAIN,
     LOGGER,
+    MAX_MESSAGE,
+    NUMBER_FORMAT_PROVIDER,
 )
 from .contacts import Contact, contacts_of
-from .errors import DialRefused, provider_error, provider_placeholders
+from .errors import DialRefused, Refusal, provider_error, provider_placeholders
 from .guard import CallGuard
 from .issues import AccountIssues
 from .outcome import async_await_answer, async_poll
@@ -62,7 +66,10 @@ from .providers.errors import (
 )
 from .providers.generic import parse_generic_callback
 from .providers.models import (
+    Announcement,
+    AnsweredBy,
     Callback,
+    CallKind,
     CallReason,
     CallStatus,
     CallUpdate,
@@ -70,11 +77,10 @@ from .providers.models import (
     DialResult,
     Outcome,
 )
+from .request import Numbers, build_announcement, build_request
 from .runtime import async_runtime
-from .services import build_request
 from .storage import CallStore, stored
-from .urls import async_webhook_url, internet_url
-from .webhook import has_callback_key
+from .urls import async_webhook_url, callback_url, has_callback_key, internet_url
 
 type ClickToCallConfigEntry = ConfigEntry[CallCoordinator]
 
@@ -213,6 +219,30 @@ class CallCoordinator:
         was sent, HomeAssistantError for one the provider refused or failed.
         A dial whose answer was lost returns, `unconfirmed`: it may ring.
         """
+        return await self._async_place(data, contact, None)
+
+    async def async_announce(
+        self, data: Mapping[str, Any], contact: Contact | None = None
+    ) -> CallRecord:
+        """Place an announce call: the message spoken, a digit asked for.
+
+        The same path as a dial (guard, tracker, storage, webhook); refused
+        before anything is sent where the provider cannot announce.
+        """
+        return await self._async_place(
+            data,
+            contact,
+            build_announcement(
+                data, self.hass.config.language, self.hass.config.country
+            ),
+        )
+
+    async def _async_place(
+        self,
+        data: Mapping[str, Any],
+        contact: Contact | None,
+        announcement: Announcement | None,
+    ) -> CallRecord:
         if contact is not None:
             data = contact.dial_fields(data)
         record = CallRecord(
@@ -227,6 +257,8 @@ class CallCoordinator:
             or self.entry.options.get(CONF_DEFAULT_MAX_DURATION),
             contact=None if contact is None else contact.name,
             contact_id=None if contact is None else contact.subentry_id,
+            kind=CallKind.DIAL if announcement is None else CallKind.ANNOUNCE,
+            announcement=announcement,
         )
         request = self._checked_request(data, record)
         record.webhook_url = self.webhook_url if request.callback_url else None
@@ -252,7 +284,21 @@ class CallCoordinator:
         Refuses (raises) before anything is sent; the guard counts the call.
         """
         try:
-            request = build_request(self, data, record)
+            if record.announcement is not None:
+                self._check_announcement(record.announcement)
+            request = build_request(
+                Numbers(
+                    self.client,
+                    self.hass.config.country,
+                    self.entry.options.get(CONF_NUMBER_FORMAT, NUMBER_FORMAT_PROVIDER),
+                ),
+                data,
+                record,
+                self._callback_url(),
+                record.announcement,
+                detect_machine=self.client.detects_machines
+                and self.entry.options.get(CONF_DETECT_VOICEMAIL, True),
+            )
             self.client.validate(request)
             self.guard.check_and_record(
                 record.to,
@@ -266,6 +312,15 @@ class CallCoordinator:
             self._refuse(record, err)
         # The guard counted the call: recording it saves both.
         return request
+
+    def _check_announcement(self, announcement: Announcement) -> None:
+        """Refuse an announce call the provider cannot place, or its message."""
+        if not self.client.announces:
+            raise DialRefused(
+                Refusal(self.client.announce_refusal), provider=self.client.title
+            )
+        if not 0 < len(announcement.message) <= MAX_MESSAGE:
+            raise DialRefused(Refusal.MESSAGE_TOO_LONG, limit=str(MAX_MESSAGE))
 
     async def _async_send(self, record: CallRecord, request: DialRequest) -> DialResult:
         """Send the dial; a call the provider failed is recorded, then raised.
@@ -392,18 +447,29 @@ class CallCoordinator:
         """Apply a status report from a callback, a poll or a slow answer."""
         return self.tracker.async_apply(update)
 
+    def _callback_url(self) -> str | None:
+        """Return where the provider reports this call, if it is told."""
+        if self.client.outcome is Outcome.WEBHOOK and not self.on_internet:
+            # An address may have come up with no event to say so (remote
+            # access connecting): a call must not leave without one that
+            # exists.
+            self.async_refresh_webhook_url()
+        return callback_url(self.client, self.webhook_url, self.entry.data)
+
     @callback
-    def async_receive(self, report: Callback) -> None:
+    def async_receive(self, report: Callback) -> tuple[str, str] | None:
         """Check and apply a report that reached the account's webhook.
 
-        Anything unusable, unsigned or forged is ignored, with one debug line.
+        Returns what to answer the provider (body, content type), where it
+        expects something. Anything unusable, unsigned or forged is ignored,
+        with one debug line.
         """
         title = self.entry.title
         if self.client.callback_key and not has_callback_key(
             report.query, self.entry.data
         ):
             LOGGER.debug("Ignored a report to %s: no or wrong key", title)
-            return
+            return self.client.callback_reply
         report = dataclasses.replace(report, url=self._webhook_url_of(report))
         try:
             update = self.client.parse_callback(report) or parse_generic_callback(
@@ -411,14 +477,46 @@ class CallCoordinator:
             )
         except CallbackError as err:
             LOGGER.debug("Ignored a report to %s: %s", title, err)
-            return
-        if self.async_apply(update) is None:
+            return self.client.callback_reply
+        if (record := self.async_apply(update)) is None:
             LOGGER.debug(
                 "A report to %s (%s) is not news: %s",
                 title,
                 update.status,
                 self.tracker.ignored,
             )
+            return self.client.callback_reply
+        if (
+            record.kind is CallKind.ANNOUNCE
+            and record.status is CallStatus.VOICEMAIL
+            and update.answered_by is AnsweredBy.MACHINE
+        ):
+            self._async_machine_answered(record)
+        return self.client.answer_to(update)
+
+    @callback
+    def _async_machine_answered(self, record: CallRecord) -> None:
+        """Hang up on a machine, or leave the message after its beep."""
+        announcement = record.announcement
+        if announcement is None or record.provider_call_id is None:
+            return
+
+        async def follow() -> None:
+            try:
+                await self.client.async_machine_answered(
+                    record.provider_call_id or "", announcement
+                )
+            except ProviderError as err:
+                LOGGER.warning(
+                    "%s: a machine answered call %s, and %s was not told what "
+                    "to do (%s)",
+                    self.entry.title,
+                    record.call_id,
+                    self.client.title,
+                    err.message,
+                )
+
+        self.async_run(record.call_id, follow(), "machine")
 
     def _webhook_url_of(self, report: Callback) -> str:
         """Return the webhook URL as the provider was given it for the call.
@@ -548,7 +646,8 @@ class CallCoordinator:
     @callback
     def async_stop_receiving(self) -> None:
         """Hold the account's reports from now on (its unload begins)."""
-        if self._runtime.loaded.get(self.entry.entry_id) is self:
+        loaded: object = self._runtime.loaded.get(self.entry.entry_id)
+        if loaded is self:
             del self._runtime.loaded[self.entry.entry_id]
 
     async def async_shutdown(self) -> None:

@@ -43,6 +43,9 @@ async def async_get_config_entry_diagnostics(
                 "duration": call.duration,
                 "error": None if call.error is None else mask_digits(call.error),
                 "created": call.created,
+                "kind": call.kind,
+                "answered_by": call.answered_by,
+                "digits": call.digits,
                 "attributes": call.attributes,
             }
             for call in coordinator.tracker

@@ -35,6 +35,9 @@ class Refusal(StrEnum):
     NUMBER_HAS_EXTENSION = "number_has_extension"
     CALL_GUARD_HOURLY = "call_guard_hourly"
     CALL_GUARD_REPEAT = "call_guard_repeat"
+    ANNOUNCE_NOT_SUPPORTED = "announce_not_supported"
+    ANNOUNCE_NEEDS_FLOW = "announce_needs_flow"
+    MESSAGE_TOO_LONG = "message_too_long"
 
 
 class DialRefused(Exception):

@@ -8,20 +8,39 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 import time
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final, Protocol
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_CORE_CONFIG_UPDATE
-from homeassistant.core import Event, callback
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.event import async_track_time_interval
 
+from .calls import CallRecord, CallTracker
 from .const import DOMAIN
+from .providers.client import ProviderClient
 from .providers.models import CallStatus
 
-if TYPE_CHECKING:
-    from .calls import CallRecord
-    from .coordinator import CallCoordinator
+
+class WatchedAccount(Protocol):
+    """What the issues of an account need of it (the call coordinator)."""
+
+    hass: HomeAssistant
+    entry: ConfigEntry[Any]
+    client: ProviderClient[Any]
+    tracker: CallTracker
+    on_internet: bool
+
+    def ends_by(self, record: CallRecord) -> float:
+        """Return when a call is over at the latest."""
+
+    def async_refresh_webhook_url(self) -> None:
+        """Learn the webhook's address again."""
+
+    def async_check_open_calls(self, now: float) -> None:
+        """Mark the calls open past their end."""
+
 
 CHECK_INTERVAL: Final = timedelta(minutes=5)
 # Calls in a row without a report before we say so: fewer where the provider
@@ -47,7 +66,7 @@ CALLS_STAY_OPEN: Final = {
 class AccountIssues:
     """Raise and clear the repair issues of one account as things change."""
 
-    def __init__(self, coordinator: CallCoordinator) -> None:
+    def __init__(self, coordinator: WatchedAccount) -> None:
         """Watch an account that reports to its webhook (others need nothing)."""
         self._coordinator = coordinator
         self._hass = coordinator.hass

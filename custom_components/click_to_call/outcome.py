@@ -6,21 +6,45 @@ entry's background tasks, and report through `CallCoordinator.async_apply`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
-from homeassistant.core import callback
+from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.util import dt as dt_util
 
+from .calls import CallRecord, CallTracker
+from .providers.client import ProviderClient
 from .providers.errors import AuthenticationError, ProviderError
 from .providers.models import CallStatus, CallUpdate, DialRequest, PolledCall
 
-if TYPE_CHECKING:
-    from .calls import CallRecord
-    from .coordinator import CallCoordinator
+
+class Follower(Protocol):
+    """What following a call needs of its account (the call coordinator)."""
+
+    client: ProviderClient[Any]
+    tracker: CallTracker
+
+    def async_apply(self, update: CallUpdate) -> CallRecord | None:
+        """Apply a status report."""
+
+    def async_provider_failed(self, err: ProviderError) -> None:
+        """Ask for new credentials when the provider refused them."""
+
+    def async_polled(self, error: str | None) -> None:
+        """Note whether asking the provider worked."""
+
+    def async_run(
+        self, call_id: str, job: Coroutine[Any, Any, None], name: str
+    ) -> asyncio.Task[None]:
+        """Run a follow-up as the account's background task."""
+
+    def async_schedule(self, delay: float, action: Callable[[], None]) -> CALLBACK_TYPE:
+        """Run `action` after `delay` seconds."""
 
 
 @callback
-def async_await_answer(coordinator: CallCoordinator, request: DialRequest) -> None:
+def async_await_answer(coordinator: Follower, request: DialRequest) -> None:
     """Send a dial whose answer is its outcome; apply it when it comes.
 
     Past the provider's deadline the call ends `failed`.
@@ -63,7 +87,7 @@ def async_await_answer(coordinator: CallCoordinator, request: DialRequest) -> No
 
 
 @callback
-def async_poll(coordinator: CallCoordinator, record: CallRecord) -> None:
+def async_poll(coordinator: Follower, record: CallRecord) -> None:
     """Ask the provider about a call until it ends or its deadline passes."""
     client = coordinator.client
     call = PolledCall(

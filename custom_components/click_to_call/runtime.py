@@ -24,8 +24,8 @@ from .providers.models import Callback
 class ReportReceiver(Protocol):
     """A loaded account, as its webhook sees it."""
 
-    def async_receive(self, report: Callback) -> None:
-        """Apply a report that reached the account's webhook."""
+    def async_receive(self, report: Callback) -> tuple[str, str] | None:
+        """Apply a report that reached the account's webhook; return the answer."""
 
 
 @dataclass

@@ -1,10 +1,14 @@
-"""The `click_to_call.dial` action: its schema, the account it uses, its request."""
+"""The actions `click_to_call.dial` and `click_to_call.announce`: schemas, accounts.
+
+Each resolves the account (and contact) and hands its fields to the call
+coordinator, which builds the provider's request (`request.py`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -16,33 +20,36 @@ from homeassistant.core import (
 )
 from homeassistant.helpers import config_validation as cv
 
-from .calls import CallRecord
 from .compat import vol
 from .const import (
+    ATTR_ACKNOWLEDGE,
     ATTR_CALLER_ID,
     ATTR_CAMPAIGN,
     ATTR_CONFIG_ENTRY_ID,
     ATTR_CONTACT,
     ATTR_EXTRA,
     ATTR_FROM,
+    ATTR_LANGUAGE,
     ATTR_MAX_DURATION,
+    ATTR_MESSAGE,
     ATTR_REFERENCE,
+    ATTR_REPEAT,
     ATTR_RETRIES,
     ATTR_TO,
-    CONF_CALLBACK_KEY,
-    CONF_NUMBER_FORMAT,
+    ATTR_VOICE,
+    ATTR_VOICEMAIL,
     DOMAIN,
-    NUMBER_FORMAT_PROVIDER,
+    MAX_MESSAGE,
+    SERVICE_ANNOUNCE,
     SERVICE_DIAL,
 )
 from .errors import DialRefused, Refusal
-from .phone import PhoneNumber, is_account_id, parse_number
-from .providers.models import DialField, DialRequest, NumberFormat, Outcome
+from .providers.models import Voicemail
 from .providers.text import safe_text
 
 if TYPE_CHECKING:
     from .contacts import Contact
-    from .coordinator import CallCoordinator, ClickToCallConfigEntry
+    from .coordinator import ClickToCallConfigEntry
 
 
 def _text(longest: int, *, strip: bool = True, shortest: int = 1) -> Any:
@@ -67,28 +74,59 @@ _TEXT = _text(128)
 _EXTRA_VALUE = vol.Any(
     vol.All(str, _text(256, strip=False, shortest=0)), int, float, bool, None
 )
-_DIAL_FIELDS = frozenset(DialField)
 _ONE_PARTY = "give a number to call (to) or a contact, not both"
+# BCP 47 as providers take it: en, en-IN, cmn-Hans-CN.
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,3}")
+_PARTY: dict[vol.Marker, Any] = {
+    vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+    vol.Exclusive(ATTR_TO, "party", msg=_ONE_PARTY): _TEXT,
+    vol.Exclusive(ATTR_CONTACT, "party", msg=_ONE_PARTY): _TEXT,
+    vol.Optional(ATTR_CALLER_ID): _TEXT,
+    vol.Optional(ATTR_MAX_DURATION): vol.All(
+        vol.Coerce(int), vol.Range(min=1, max=86400)
+    ),
+    vol.Optional(ATTR_REFERENCE): _text(255, strip=False, shortest=0),
+}
 DIAL_SCHEMA = vol.All(
     cv.has_at_least_one_key(ATTR_TO, ATTR_CONTACT),
     vol.Schema(
         {
-            vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
-            vol.Exclusive(ATTR_TO, "party", msg=_ONE_PARTY): _TEXT,
-            vol.Exclusive(ATTR_CONTACT, "party", msg=_ONE_PARTY): _TEXT,
+            **_PARTY,
             vol.Optional(ATTR_FROM): _TEXT,
-            vol.Optional(ATTR_CALLER_ID): _TEXT,
             vol.Optional(ATTR_CAMPAIGN): _TEXT,
-            vol.Optional(ATTR_MAX_DURATION): vol.All(
-                vol.Coerce(int), vol.Range(min=1, max=86400)
-            ),
             vol.Optional(ATTR_RETRIES): vol.All(
                 vol.Coerce(int), vol.Range(min=0, max=10)
             ),
-            vol.Optional(ATTR_REFERENCE): _text(255, strip=False, shortest=0),
             vol.Optional(ATTR_EXTRA): vol.All(
                 vol.Schema({vol.All(_TEXT, vol.Length(max=64)): _EXTRA_VALUE}),
                 vol.Length(max=20),
+            ),
+        }
+    ),
+)
+
+
+def _language(value: Any) -> str:
+    text = cv.string(value).strip()
+    if not _LANGUAGE.fullmatch(text):
+        raise vol.Invalid("a language such as en-IN (BCP 47)")
+    return text
+
+
+ANNOUNCE_SCHEMA = vol.All(
+    cv.has_at_least_one_key(ATTR_TO, ATTR_CONTACT),
+    vol.Schema(
+        {
+            **_PARTY,
+            vol.Required(ATTR_MESSAGE): _text(MAX_MESSAGE),
+            vol.Optional(ATTR_ACKNOWLEDGE, default=True): cv.boolean,
+            vol.Optional(ATTR_REPEAT, default=2): vol.All(
+                vol.Coerce(int), vol.Range(min=1, max=5)
+            ),
+            vol.Optional(ATTR_LANGUAGE): _language,
+            vol.Optional(ATTR_VOICE): vol.All(_TEXT, vol.Length(max=64)),
+            vol.Optional(ATTR_VOICEMAIL, default=Voicemail.HANG_UP): vol.In(
+                [mode.value for mode in Voicemail]
             ),
         }
     ),
@@ -104,11 +142,23 @@ def async_setup_services(hass: HomeAssistant) -> None:
         record = await entry.runtime_data.async_dial(call.data, contact)
         return record.as_response()
 
+    async def async_announce(call: ServiceCall) -> ServiceResponse:
+        entry, contact = _resolve(hass, call.data)
+        record = await entry.runtime_data.async_announce(call.data, contact)
+        return record.as_response()
+
     hass.services.async_register(
         DOMAIN,
         SERVICE_DIAL,
         async_dial,
         schema=DIAL_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_ANNOUNCE,
+        async_announce,
+        schema=ANNOUNCE_SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
 
@@ -163,101 +213,3 @@ def _resolve_entry(hass: HomeAssistant, entry_id: str | None) -> ClickToCallConf
             Refusal.ENTRY_NOT_LOADED, title=entry.title
         ).as_service_error()
     return entry
-
-
-def build_request(
-    coordinator: CallCoordinator, data: Mapping[str, Any], record: CallRecord
-) -> DialRequest:
-    """Turn the action's fields into the provider's request, or refuse them.
-
-    The record's parties are set to the numbers in E.164 as they are read.
-    Raises DialRefused.
-    """
-    client = coordinator.client
-    if unsupported := _DIAL_FIELDS.intersection(data) - client.supported_fields:
-        raise DialRefused(
-            Refusal.FIELD_NOT_SUPPORTED,
-            field=min(unsupported),
-            provider=client.title,
-        )
-    number_format = _number_format(coordinator)
-    to = _party(coordinator, record.to, number_format)
-    record.to = to.e164
-    record.from_, from_ = _a_party(coordinator, data, number_format)
-    caller_id = data.get(ATTR_CALLER_ID)
-    if caller_id is not None:
-        caller_id = _party(coordinator, caller_id, number_format).formatted
-    extra = data.get(ATTR_EXTRA)
-    if extra and client.number_extras.intersection(extra):
-        extra = {
-            key: _party(coordinator, str(value), number_format).formatted
-            if key in client.number_extras
-            else value
-            for key, value in extra.items()
-        }
-    return DialRequest(
-        call_id=record.call_id,
-        to=to.formatted,
-        from_=from_,
-        caller_id=caller_id,
-        campaign=data.get(ATTR_CAMPAIGN),
-        max_duration=record.max_duration,
-        retries=data.get(ATTR_RETRIES),
-        extra=extra,
-        callback_url=_callback_url(coordinator),
-    )
-
-
-def _a_party(
-    coordinator: CallCoordinator, data: Mapping[str, Any], number_format: NumberFormat
-) -> tuple[str | None, str | None]:
-    """Return party A as recorded (E.164) and as sent: the field, or the default."""
-    client = coordinator.client
-    from_ = data.get(ATTR_FROM)
-    if from_ is None and client.default_from is not None:
-        from_ = getattr(client.config, client.default_from)
-    if from_ is None or not client.from_is_number:
-        return from_, from_  # none, or an agent's user id
-    number = _party(coordinator, from_, number_format)
-    return number.e164, number.formatted
-
-
-def _party(
-    coordinator: CallCoordinator, text: str, number_format: NumberFormat
-) -> PhoneNumber:
-    """Read a party: a phone number, or an account id where the provider has them."""
-    country = coordinator.hass.config.country
-    if is_account_id(type(coordinator.client), text, country):
-        return PhoneNumber(text, text)
-    return parse_number(text, country, number_format)
-
-
-def _number_format(coordinator: CallCoordinator) -> NumberFormat:
-    chosen = coordinator.entry.options.get(CONF_NUMBER_FORMAT, NUMBER_FORMAT_PROVIDER)
-    return (
-        coordinator.client.number_format
-        if chosen == NUMBER_FORMAT_PROVIDER
-        else NumberFormat(chosen)
-    )
-
-
-def _callback_url(coordinator: CallCoordinator) -> str | None:
-    """Return the webhook's full URL for providers that report to it.
-
-    With the entry's key in the query for providers that do not sign their
-    callbacks; None while Home Assistant has no URL a provider could reach.
-    """
-    client = coordinator.client
-    if client.outcome is not Outcome.WEBHOOK:
-        return None
-    if not coordinator.on_internet:
-        # An address may have come up with no event to say so (remote access
-        # connecting): a call must not leave without one that exists.
-        coordinator.async_refresh_webhook_url()
-    url = coordinator.webhook_url
-    if not url.startswith(("http://", "https://")):
-        return None
-    if client.callback_key:
-        key = coordinator.entry.data.get(CONF_CALLBACK_KEY, "")
-        url = f"{url}?{urlencode({'key': key})}"
-    return url

@@ -18,7 +18,14 @@ from homeassistant.helpers.storage import Store
 
 from .calls import CallRecord
 from .const import DOMAIN, LOGGER
-from .providers.models import CallReason, CallStatus
+from .providers.models import (
+    Announcement,
+    AnsweredBy,
+    CallKind,
+    CallReason,
+    CallStatus,
+    Voicemail,
+)
 
 STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 5
@@ -153,7 +160,45 @@ def record_to_stored(record: CallRecord) -> dict[str, Any]:
         "last_report": record.last_report,
         "reason": record.reason,
         "reports": list(record.reports),
+        "kind": record.kind,
+        "answered_by": record.answered_by,
+        "digits": record.digits,
+        "announcement": None
+        if record.announcement is None
+        else announcement_to_stored(record.announcement),
     }
+
+
+def announcement_to_stored(announcement: Announcement) -> dict[str, Any]:
+    """Return an announce call's message and settings as stored."""
+    return {
+        "message": announcement.message,
+        "acknowledge": announcement.acknowledge,
+        "repeat": announcement.repeat,
+        "language": announcement.language,
+        "voice": announcement.voice,
+        "voicemail": announcement.voicemail,
+        "report_key": announcement.report_key,
+    }
+
+
+def _announcement(item: Any) -> Announcement | None:
+    if item is None:
+        return None
+    if not isinstance(item, dict):
+        raise TypeError("announcement is not a mapping")
+    repeat = item.get("repeat", 1)
+    if not isinstance(repeat, int) or isinstance(repeat, bool) or not 1 <= repeat <= 5:
+        raise TypeError("repeat is not 1 to 5")
+    return Announcement(
+        message=_text(item, "message"),
+        acknowledge=item.get("acknowledge") is not False,
+        repeat=repeat,
+        language=_text(item, "language"),
+        voice=_optional_text(item, "voice"),
+        voicemail=Voicemail(item.get("voicemail", Voicemail.HANG_UP)),
+        report_key=_optional_text(item, "report_key"),
+    )
 
 
 def record_from_stored(item: Any) -> CallRecord | None:
@@ -189,6 +234,12 @@ def record_from_stored(item: Any) -> CallRecord | None:
         last_report=_optional_time(item, "last_report"),
         reason=None if item.get("reason") is None else CallReason(item["reason"]),
         reports=[_report_id(report) for report in _list(item.get("reports"))],
+        kind=CallKind(item.get("kind", CallKind.DIAL)),
+        answered_by=None
+        if item.get("answered_by") is None
+        else AnsweredBy(item["answered_by"]),
+        digits=_optional_text(item, "digits"),
+        announcement=_announcement(item.get("announcement")),
     )
 
 

@@ -8,8 +8,6 @@ inbox, from which the account takes it once loaded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from hmac import compare_digest
 from typing import Any, Final
 
 from aiohttp.web import Request, Response
@@ -18,12 +16,13 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from multidict import CIMultiDict
 
-from .const import CONF_CALLBACK_KEY, CONF_PROVIDER, CONF_WEBHOOK_ID, DOMAIN, LOGGER
+from .const import CONF_PROVIDER, CONF_WEBHOOK_ID, DOMAIN, LOGGER
 from .providers import client_class
 from .providers.client import ProviderClient
 from .providers.http import read_bounded
 from .providers.models import Callback
 from .runtime import async_runtime
+from .urls import has_callback_key
 
 # A status report is a few hundred bytes.
 MAX_CALLBACK_BYTES: Final = 16 * 1024
@@ -52,7 +51,7 @@ def async_register_webhook(hass: HomeAssistant, entry: ConfigEntry) -> None:
             LOGGER.debug(
                 "Ignored a report to %s: body over %s bytes", title, MAX_CALLBACK_BYTES
             )
-            return _reply(client)
+            return _reply(client.callback_reply)
         report = Callback(
             method=request.method,
             url="",
@@ -61,11 +60,10 @@ def async_register_webhook(hass: HomeAssistant, entry: ConfigEntry) -> None:
             body=body,
         )
         # Looked up now, after the body: the account may have reloaded since.
-        if (coordinator := runtime.loaded.get(entry_id)) is not None:
-            coordinator.async_receive(report)
-        else:
+        if (coordinator := runtime.loaded.get(entry_id)) is None:
             _async_hold(hass, entry_id, client, report)
-        return _reply(client)
+            return _reply(client.callback_reply)
+        return _reply(coordinator.async_receive(report))
 
     webhook.async_register(
         hass,
@@ -122,26 +120,9 @@ def _async_hold(
         )
 
 
-def has_callback_key(query: Mapping[str, str], data: Mapping[str, Any]) -> bool:
-    """Compare the report's key with the entry's, in constant time.
-
-    As bytes: compare_digest refuses text that is not ASCII (and a URL can
-    hold a lone surrogate).
-    """
-    given, key = query.get("key"), data.get(CONF_CALLBACK_KEY)
-    return (
-        given is not None
-        and key is not None
-        and compare_digest(
-            given.encode("utf-8", "surrogatepass"),
-            str(key).encode("utf-8", "surrogatepass"),
-        )
-    )
-
-
-def _reply(client: type[ProviderClient[Any]]) -> Response | None:
+def _reply(answer: tuple[str, str] | None) -> Response | None:
     """Answer what the provider expects (Twilio: TwiML); else Home Assistant's 200."""
-    if client.callback_reply is None:
+    if answer is None:
         return None
-    body, content_type = client.callback_reply
+    body, content_type = answer
     return Response(text=body, content_type=content_type)

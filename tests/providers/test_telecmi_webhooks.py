@@ -162,14 +162,17 @@ def user_of(body: str) -> str:
 
 def read(body: str, update: CallUpdate | None) -> CallUpdate | None:
     """An update as the expectations above give it: without the report's own
-    time and id, which each sample's `time` and `cmiuuid` decide."""
+    time and id, which each sample's `time` and `cmiuuid` decide, and how an
+    announce call would read it (tests/providers/test_telecmi_announce.py)."""
     if update is None:
         return None
     data = json.loads(body)
     assert update.reported_at == data["time"] / 1000
     assert update.report_id is not None
     assert update.report_id.endswith(data["cmiuuid"])
-    return dataclasses.replace(update, reported_at=None, report_id=None)
+    return dataclasses.replace(
+        update, reported_at=None, report_id=None, announce_status=None
+    )
 
 
 def post(body: str | bytes, content_type: str = "application/json") -> Callback:

@@ -16,6 +16,7 @@ import aiohttp
 from .errors import ErrorKey, NotSentError
 from .http import HttpAnswer, async_request
 from .models import (
+    Announcement,
     Callback,
     CallUpdate,
     DialField,
@@ -68,6 +69,12 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
     checks_credentials: ClassVar[bool] = True
     # The longest call the provider takes, in seconds, where it documents one.
     max_duration_limit: ClassVar[int | None] = None
+    # Whether it places announce calls (a message spoken, a digit asked for);
+    # where it cannot, the key of the refusal that says why.
+    announces: ClassVar[bool] = False
+    announce_refusal: ClassVar[str] = "announce_not_supported"
+    # Whether it tells a machine from a person on a dial's B party.
+    detects_machines: ClassVar[bool] = False
     # For Outcome.POLL: seconds between polls.
     poll_interval: ClassVar[float] = 10.0
     # For Outcome.SLOW_ANSWER: how long the answer may take, in seconds.
@@ -148,6 +155,23 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
         says nothing usable, or that is not the provider's (a bad signature).
         """
         return None
+
+    def answer_to(self, update: CallUpdate) -> tuple[str, str] | None:
+        """Return what to answer a report it sent (body, content type).
+
+        The class's `callback_reply`; a provider that waits for instructions
+        (what to say after a digit) answers by the report.
+        """
+        return self.callback_reply
+
+    async def async_machine_answered(
+        self, provider_call_id: str, announcement: Announcement
+    ) -> None:
+        """Hang up on a machine that answered an announce call, or speak to it.
+
+        Only providers that tell a machine implement it.
+        """
+        raise NotImplementedError
 
     def poll_deadline(self, call: PolledCall) -> float:
         """Return when polling a call stops at the latest (Outcome.POLL)."""

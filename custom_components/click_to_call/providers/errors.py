@@ -28,6 +28,8 @@ class ErrorKey(StrEnum):
     EXTRA_NOT_SUPPORTED = "provider_extra_not_supported"
     TOKEN_TOO_LONG = "provider_token_too_long"  # noqa: S105 - not a password
     NOT_DIGITS = "provider_not_digits"
+    MESSAGE_TOO_LONG = "provider_message_too_long"
+    CALLER_ID_REQUIRED = "provider_caller_id_required"
     # On the way.
     CONNECTION_LOST = "provider_connection_lost"
     ANSWER_TIMEOUT = "provider_answer_timeout"

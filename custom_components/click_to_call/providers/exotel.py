@@ -103,6 +103,9 @@ class ExotelClient(ProviderClient[ExotelConfig]):
     default_from = "a_party"
     outcome = Outcome.WEBHOOK
     callback_key = True
+    # Its API speaks no message of ours: announcing needs a call flow built
+    # in Exotel's dashboard (exotel-announce.txt), not set up here.
+    announce_refusal = "announce_needs_flow"
     # Reports A answering, or the call ending once A stops ringing.
     first_report_within = 300.0
 

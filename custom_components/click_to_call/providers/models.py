@@ -23,6 +23,10 @@ class CallStatus(StrEnum):
     CANCELLED = "cancelled"
     REJECTED = "rejected"
     FAILED = "failed"
+    # Announce calls, and machine detection: the digit pressed (the best
+    # outcome), and a machine or voicemail that answered (not answered).
+    ACKNOWLEDGED = "acknowledged"
+    VOICEMAIL = "voicemail"
 
     @property
     def is_final(self) -> bool:
@@ -33,8 +37,11 @@ class CallStatus(StrEnum):
     def rank(self) -> int:
         """Order statuses so that they only ever move forward.
 
-        Unconfirmed comes first: any report about the call confirms it.
+        Unconfirmed comes first: any report about the call confirms it. A
+        digit pressed is proof a person heard: it outranks every other end.
         """
+        if self is CallStatus.ACKNOWLEDGED:
+            return len(_OPEN) + 1
         return _OPEN.get(self, len(_OPEN))
 
 
@@ -54,6 +61,43 @@ class CallReason(StrEnum):
     NO_REPORT = "no_report"
     # Home Assistant restarted while the provider's answer was awaited.
     INTERRUPTED = "interrupted"
+
+
+class CallKind(StrEnum):
+    """What a call is for."""
+
+    DIAL = "dial"  # A rings, then B, bridged
+    ANNOUNCE = "announce"  # one person hears a message, and confirms
+
+
+class AnsweredBy(StrEnum):
+    """Who answered, where the provider tells."""
+
+    HUMAN = "human"
+    MACHINE = "machine"
+    UNKNOWN = "unknown"
+
+
+class Voicemail(StrEnum):
+    """What an announce call does when a machine answers."""
+
+    HANG_UP = "hang_up"
+    LEAVE_MESSAGE = "leave_message"
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """The message an announce call speaks, and how."""
+
+    message: str
+    acknowledge: bool = True
+    repeat: int = 2
+    language: str = "en-US"
+    voice: str | None = None
+    voicemail: Voicemail = Voicemail.HANG_UP
+    # A secret for the call's own reports (its digit), where the provider
+    # does not sign them: it goes in the URL the provider is given.
+    report_key: str | None = None
 
 
 class NumberFormat(StrEnum):
@@ -98,6 +142,10 @@ class DialRequest:
     extra: Mapping[str, Any] | None = None
     # The entry's webhook URL, for providers that are told where to report.
     callback_url: str | None = None
+    # An announce call: the message (None: a dial that bridges A and B).
+    announcement: Announcement | None = None
+    # Whether to tell a machine from a person on B, where the provider can.
+    detect_machine: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +194,14 @@ class CallUpdate:
     report_id: str | None = None
     # Why the status is not the whole story, where Home Assistant says so.
     reason: CallReason | None = None
+    # Who answered, and the digits pressed, where the report says.
+    answered_by: AnsweredBy | None = None
+    digits: str | None = None
+    # The status where the call is an announce call, if it reads otherwise
+    # (a provider's leg A is the one person of an announce call).
+    announce_status: CallStatus | None = None
+    # The secret the report came with, for calls that have one.
+    report_key: str | None = None
 
 
 @dataclass(frozen=True)

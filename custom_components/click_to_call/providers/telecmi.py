@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import json
+import re
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .client import ProviderClient
 from .errors import (
@@ -27,6 +28,8 @@ from .errors import (
 from .fields import epoch_ms, seconds, short_text
 from .http import HttpAnswer
 from .models import (
+    Announcement,
+    AnsweredBy,
     Callback,
     CallStatus,
     CallUpdate,
@@ -41,6 +44,22 @@ from .text import is_ascii_digits, safe_json
 
 DEFAULT_API_URL: Final = "https://rest.telecmi.com/v2/webrtc/click2call"
 DIAL_PATH: Final = "/v2/webrtc/click2call"
+# Announce calls: PIOPIY's PCMO call (telecmi-announce.txt, API A), with the
+# speak and input actions; India's numbers go to its own endpoint.
+PCMO_INDIA_PATH: Final = "/v2/ind_pcmo_make_call"
+PCMO_GLOBAL_PATH: Final = "/v2/global_pcmo_make_call"
+_INDIA: Final = re.compile(r"91[6789]\d{9}")
+# PCMO answers with a code in the body: 420 refuses the credentials, 422,
+# 501 and 502 a missing or wrong property.
+_PCMO_AUTH: Final = 420
+_PCMO_INVALID: Final = frozenset({422, 501, 502})
+# Seconds to wait for the digit after each time the message is spoken.
+INPUT_TIMEOUT: Final = 8
+CONFIRM: Final = "1"
+PROMPT: Final = "Press 1 to confirm."
+THANKS: Final = "Thank you. Goodbye."
+GOODBYE: Final = "Goodbye."
+JSON: Final = "application/json"
 # Reads the user's settings: proves the app secret and the user, rings nothing.
 CHECK_PATH: Final = "/v3/user/get"
 FORM: Final = "application/x-www-form-urlencoded"
@@ -68,6 +87,8 @@ class TelecmiConfig(ProviderConfig):
     webrtc: bool = setting(Kind.BOOLEAN, True)
     followme: bool = setting(Kind.BOOLEAN, False)
     api_url: str = setting(Kind.URL, DEFAULT_API_URL)
+    # The app's number: the caller ID announce calls are placed from.
+    caller_id: str | None = setting(Kind.PHONE, None)
 
 
 class TelecmiClient(ProviderClient[TelecmiConfig]):
@@ -81,6 +102,7 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
     outcome = Outcome.WEBHOOK
     # TeleCMI's pages allow "POST or GET" for their webhooks.
     callback_methods = ("POST", "GET")
+    announces = True
 
     @classmethod
     def account_of(cls, config: TelecmiConfig) -> str:
@@ -118,7 +140,7 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
         parse_answer(answer, excerpt=False)
 
     def validate(self, request: DialRequest) -> None:
-        """TeleCMI's `to` is a JSON number."""
+        """TeleCMI's `to` is a JSON number; announcing needs the app's number."""
         super().validate(request)
         if not is_ascii_digits(request.to.lstrip("+")):
             raise NotSentError(
@@ -126,9 +148,20 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
                 field="to",
                 translation_key=ErrorKey.NOT_DIGITS,
             )
+        if request.announcement is not None and not is_ascii_digits(
+            (self.config.caller_id or "").lstrip("+")
+        ):
+            raise NotSentError(
+                "an announce call is placed from the app's number: set it as "
+                "the account's caller ID (Reconfigure)",
+                field="caller_id",
+                translation_key=ErrorKey.CALLER_ID_REQUIRED,
+            )
 
     async def async_dial(self, request: DialRequest) -> DialResult:
         """Place the call; TeleCMI's `request_id` identifies it in callbacks."""
+        if request.announcement is not None:
+            return await self._async_announce(request, request.announcement)
         body: dict[str, Any] = self._credentials()
         body["to"] = int(request.to.lstrip("+"))
         if request.extra:
@@ -156,12 +189,77 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
                 data = safe_json(json.loads(callback.body))
             except (ValueError, RecursionError):
                 return None
-        if not isinstance(data, dict) or data.get("type") not in ("event", "cdr"):
+        if not isinstance(data, dict):
+            return None
+        if "dtmf" in data and "call" in callback.query:
+            return parse_digits(data, callback.query)
+        if data.get("type") is None and "request_id" in data and "status" in data:
+            # PIOPIY's live events of a PCMO call name no type.
+            data = {**data, "type": "event"}
+        if data.get("type") not in ("event", "cdr"):
             return None
         user = data.get("user")
         if user is not None and str(user) != self.config.user_id:
             raise CallbackError("the report is about another TeleCMI user's call")
         return parse_notification(data)
+
+    async def _async_announce(
+        self, request: DialRequest, announcement: Announcement
+    ) -> DialResult:
+        """Place a PCMO call that speaks the message and asks for a digit."""
+        answer = await self._request(
+            "POST", self.pcmo_url(), json=self.pcmo_body(request, announcement)
+        )
+        return DialResult(provider_call_id=parse_pcmo_answer(answer))
+
+    def pcmo_url(self) -> str:
+        """Return the PCMO endpoint for the app's number: India's, or global."""
+        caller = (self.config.caller_id or "").lstrip("+")
+        path = PCMO_INDIA_PATH if _INDIA.fullmatch(caller) else PCMO_GLOBAL_PATH
+        return beside_dial(self.config.api_url, path)
+
+    def pcmo_body(
+        self, request: DialRequest, announcement: Announcement
+    ) -> dict[str, Any]:
+        """Return the PCMO call: speak (and ask) `repeat` times, then hang up.
+
+        JSON carries the message as written: no text can become an action.
+        The digit comes to our webhook with the call's own key.
+        """
+        body: dict[str, Any] = {
+            "appid": int(self.config.user_id.rpartition("_")[2]),
+            "secret": self.config.secret,
+            "from": int((self.config.caller_id or "0").lstrip("+")),
+            "to": int(request.to.lstrip("+")),
+        }
+        if request.max_duration is not None:
+            body["duration"] = request.max_duration
+        body["extra_params"] = {"ha_call_id": request.call_id}
+        pcmo: list[dict[str, Any]] = []
+        ask = announcement.acknowledge and request.callback_url is not None
+        spoken = f"{announcement.message} {PROMPT}" if ask else announcement.message
+        for _ in range(announcement.repeat):
+            pcmo.append({"action": "speak", "text": spoken})
+            if ask:
+                pcmo.append(
+                    {
+                        "action": "input",
+                        "action_url": digits_url(request, announcement),
+                        "max_digit": 1,
+                        "timeout": INPUT_TIMEOUT,
+                    }
+                )
+        pcmo.append({"action": "hangup"})
+        body["pcmo"] = pcmo
+        return body
+
+    def answer_to(self, update: CallUpdate) -> tuple[str, str] | None:
+        """Answer the digit's report with what to do next (a PCMO array)."""
+        if update.digits is None:
+            return self.callback_reply
+        said = THANKS if update.digits == CONFIRM else GOODBYE
+        actions = [{"action": "speak", "text": said}, {"action": "hangup"}]
+        return json.dumps(actions), JSON
 
     def _credentials(self) -> dict[str, Any]:
         return {"user_id": self.config.user_id, "secret": self.config.secret}
@@ -171,13 +269,65 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
         return parse_answer(answer)
 
 
-def check_url(api_url: str) -> str:
-    """Return the user API's URL beside the click-to-call URL."""
+def beside_dial(api_url: str, path: str) -> str:
+    """Return the URL of another of TeleCMI's endpoints, beside the dial's."""
     base = api_url.rstrip("/").removesuffix(DIAL_PATH)
     if base == api_url.rstrip("/"):
         parts = urlsplit(api_url)
         base = f"{parts.scheme}://{parts.netloc}"
-    return f"{base}{CHECK_PATH}"
+    return f"{base}{path}"
+
+
+def check_url(api_url: str) -> str:
+    """Return the user API's URL beside the click-to-call URL."""
+    return beside_dial(api_url, CHECK_PATH)
+
+
+def digits_url(request: DialRequest, announcement: Announcement) -> str:
+    """Return where the digit is posted: our webhook, the call and its key."""
+    query = urlencode({"call": request.call_id, "key": announcement.report_key})
+    return f"{request.callback_url}?{query}"
+
+
+def parse_pcmo_answer(answer: HttpAnswer) -> str | None:
+    """Return a PCMO call's request_id; raise what its code means."""
+    if answer.server_error:
+        raise ProviderUnavailableError(f"TeleCMI answered HTTP {answer.status}")
+    data = _json_or_none(answer)
+    code = data.get("code") if isinstance(data, dict) else None
+    message = _message(answer, f"code {code}")
+    if code == _PCMO_AUTH or answer.status in (401, 404):
+        raise AuthenticationError(message)
+    if code in _PCMO_INVALID or answer.status in (400, 422):
+        raise InvalidRequestError(message)
+    if code != 200 or not isinstance(data, dict):
+        raise UnexpectedAnswerError(
+            f"TeleCMI answered HTTP {answer.status}: {answer.excerpt}"
+        )
+    return short_text(data.get("request_id")) or short_text(
+        (data.get("data") or {}).get("request_id")
+        if isinstance(data.get("data"), dict)
+        else None
+    )
+
+
+def parse_digits(data: dict[str, Any], query: dict[str, str]) -> CallUpdate:
+    """Map the digit an input action posts: 1 confirms; a person pressed it.
+
+    The call is named in the URL, with its key: TeleCMI signs nothing.
+    """
+    value = data.get("dtmf")
+    # A text, or a number (the examples compare dtmf == 1).
+    digits = str(value).strip() if isinstance(value, str | int) else ""
+    if isinstance(value, bool) or not 0 < len(digits) <= 32:
+        raise CallbackError("no digits in a digits report")
+    return CallUpdate(
+        CallStatus.ACKNOWLEDGED if digits == CONFIRM else CallStatus.CONNECTED,
+        call_id=query["call"],
+        digits=digits,
+        answered_by=AnsweredBy.HUMAN,
+        report_key=query.get("key", ""),
+    )
 
 
 def parse_answer(answer: HttpAnswer, *, excerpt: bool = True) -> dict[str, Any]:
@@ -232,7 +382,8 @@ def parse_notification(data: dict[str, Any]) -> CallUpdate:
     detail records that give the outcome.
     """
     leg = str(data.get("leg") or "").lower()
-    status = str(data.get("status", "")).lower()
+    # PIOPIY's PCMO reports write out_started, out_answered.
+    status = str(data.get("status", "")).lower().removeprefix("out_")
     if leg not in _PARTY:
         if leg:
             raise CallbackError(f"unknown leg {leg!r}")
@@ -245,14 +396,24 @@ def parse_notification(data: dict[str, Any]) -> CallUpdate:
         "report_id": _report_id(data, leg, status),
     }
     if data["type"] == "event":
-        connected = status == "answered" and leg == "b"
-        status_now = CallStatus.CONNECTED if connected else CallStatus.INITIATED
-        return CallUpdate(status_now, **link)
+        # The one party of an announce call answering is the call answered.
+        answered = status in ("answered", "bridged")
+        connected = answered and leg == "b"
+        return CallUpdate(
+            CallStatus.CONNECTED if connected else CallStatus.INITIATED,
+            announce_status=CallStatus.CONNECTED if answered else CallStatus.INITIATED,
+            **link,
+        )
     if status == "answered":
         talked = seconds(data.get("answeredsec"), "answeredsec")
+        if talked is None:
+            talked = seconds(data.get("duration"), "duration")
         # Leg A answering says nothing of B: leg B's own record decides.
+        # An announce call's one party answering is the message spoken.
         if leg == "a":
-            return CallUpdate(CallStatus.INITIATED, **link)
+            return CallUpdate(
+                CallStatus.INITIATED, announce_status=CallStatus.COMPLETED, **link
+            )
         return CallUpdate(CallStatus.COMPLETED, duration=talked, **link)
     reason = str(data.get("hangup_reason") or status).lower()
     return CallUpdate(

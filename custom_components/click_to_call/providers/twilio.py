@@ -25,6 +25,7 @@ from .errors import (
     CallRefusedError,
     ErrorKey,
     InvalidRequestError,
+    NotSentError,
     ProviderError,
     ProviderUnavailableError,
     UnexpectedAnswerError,
@@ -32,6 +33,8 @@ from .errors import (
 from .fields import seconds
 from .http import HttpAnswer, basic_authorization
 from .models import (
+    Announcement,
+    AnsweredBy,
     Callback,
     CallStatus,
     CallUpdate,
@@ -40,6 +43,7 @@ from .models import (
     DialResult,
     NumberFormat,
     Outcome,
+    Voicemail,
 )
 from .settings import Kind, ProviderConfig, setting
 
@@ -50,8 +54,22 @@ SIGNATURE_HEADER: Final = "X-Twilio-Signature"
 # Twilio's TimeLimit: at most 4 hours.
 MAX_DURATION: Final = 14400
 EVENTS: Final = ("initiated", "ringing", "answered", "completed")
-# Our query on each callback URL: the call, and which report it is.
-LEG_A, LEG_B, LEG_DIAL = "a", "b", "dial"
+# Our query on each callback URL: the call, and which report it is. A dial:
+# A's and B's status, the Dial's end, B's machine detection. An announce
+# call: the one party's status, the digit pressed, machine detection.
+LEG_A, LEG_B, LEG_DIAL, LEG_B_MACHINE = "a", "b", "dial", "b-amd"
+LEG_ONE, LEG_DIGITS, LEG_MACHINE = "one", "digits", "amd"
+# The Twiml parameter takes at most this many characters.
+MAX_TWIML: Final = 4000
+# The digit that confirms an announcement, and what is said around it.
+CONFIRM: Final = "1"
+PROMPT: Final = "Press 1 to confirm."
+THANKS: Final = "Thank you. Goodbye."
+GOODBYE: Final = "Goodbye."
+# Seconds to wait for the digit once the message has been spoken.
+GATHER_TIMEOUT: Final = "5"
+# AnsweredBy: a person, not known; everything else (machine_*, fax) is a machine.
+_NOT_MACHINES: Final = {"human": AnsweredBy.HUMAN, "unknown": AnsweredBy.UNKNOWN}
 # The note on the last setup page for an account that calls only verified numbers.
 TRIAL_NOTE: Final = "twilio_trial"
 
@@ -65,7 +83,12 @@ _ENDED: Final = {
 }
 # SIP 603 Decline: the phone declined the call (Twilio has no "rejected").
 _DECLINED: Final = "603"
-_PARTY: Final = {LEG_A: "A party", LEG_B: "B party", LEG_DIAL: "B party"}
+_PARTY: Final = {
+    LEG_A: "A party",
+    LEG_B: "B party",
+    LEG_DIAL: "B party",
+    LEG_ONE: "The call",
+}
 
 # Error code → (error class, translation key, the setting or field at fault).
 _CODES: Final[dict[int, tuple[type[ProviderError], ErrorKey, str | None]]] = {
@@ -111,6 +134,8 @@ class TwilioClient(ProviderClient[TwilioConfig]):
     callback_headers = ("Content-Type", SIGNATURE_HEADER)
     # Reports "initiated" as soon as it dials A.
     first_report_within = 300.0
+    announces = True
+    detects_machines = True
 
     @classmethod
     def account_of(cls, config: TwilioConfig) -> str:
@@ -146,8 +171,55 @@ class TwilioClient(ProviderClient[TwilioConfig]):
         _checked(answer)
         raise UnexpectedAnswerError(f"Twilio answered {answer.excerpt}")
 
+    def validate(self, request: DialRequest) -> None:
+        """Twilio takes inline TwiML of at most 4000 characters."""
+        super().validate(request)
+        if len(self._twiml(request)) > MAX_TWIML:
+            raise NotSentError(
+                "the message is too long for Twilio once written as TwiML "
+                f"(at most {MAX_TWIML} characters, markup and escapes included)",
+                field="message",
+                translation_key=ErrorKey.MESSAGE_TOO_LONG,
+            )
+
     def call_form(self, request: DialRequest) -> list[tuple[str, str]]:
-        """Return the form of Calls.json for this call, in the order it is sent."""
+        """Return the form of Calls.json for this call, in the order it is sent.
+
+        A dial calls A with TwiML that dials B; an announce call calls the
+        one party with TwiML that speaks the message and gathers a digit,
+        with machine detection (asynchronous: the message starts at once).
+        """
+        announcement = request.announcement
+        urls = _callback_urls(request)
+        form = [
+            (
+                "To",
+                request.to if announcement else request.from_ or self.config.a_party,
+            ),
+            ("From", self.config.from_number),
+            ("Twiml", self._twiml(request)),
+        ]
+        if urls is not None:
+            form.append(("StatusCallback", urls[LEG_ONE if announcement else LEG_A]))
+            form += [("StatusCallbackEvent", event) for event in EVENTS]
+        if request.max_duration is not None:
+            form.append(("TimeLimit", str(request.max_duration)))
+        if announcement is not None and urls is not None:
+            # Hanging up needs the machine known soon; a message left for it
+            # waits for the beep.
+            leave = announcement.voicemail is Voicemail.LEAVE_MESSAGE
+            form += [
+                ("MachineDetection", "DetectMessageEnd" if leave else "Enable"),
+                ("AsyncAmd", "true"),
+                ("AsyncAmdStatusCallback", urls[LEG_MACHINE]),
+                ("AsyncAmdStatusCallbackMethod", "POST"),
+            ]
+        return form
+
+    def _twiml(self, request: DialRequest) -> str:
+        """Return the call's TwiML: every text escaped, so none becomes a verb."""
+        if request.announcement is not None:
+            return _announce_twiml(request.announcement, _callback_urls(request))
         caller = self.config.from_number
         urls = _callback_urls(request)
         dial = {"callerId": caller, "answerOnBridge": "true"}
@@ -158,24 +230,42 @@ class TwilioClient(ProviderClient[TwilioConfig]):
                 "statusCallback": urls[LEG_B],
                 "statusCallbackEvent": " ".join(EVENTS),
             }
+            if request.detect_machine:
+                number |= {
+                    "machineDetection": "Enable",
+                    "amdStatusCallback": urls[LEG_B_MACHINE],
+                    "amdStatusCallbackMethod": "POST",
+                }
         if request.max_duration is not None:
             dial["timeLimit"] = str(request.max_duration)
-        twiml = (
+        return (
             f"<Response><Dial{_attributes(dial)}>"
             f"<Number{_attributes(number)}>{escape(request.to)}</Number>"
             "</Dial></Response>"
         )
-        form = [
-            ("To", request.from_ or self.config.a_party),
-            ("From", caller),
-            ("Twiml", twiml),
-        ]
-        if urls is not None:
-            form.append(("StatusCallback", urls[LEG_A]))
-            form += [("StatusCallbackEvent", event) for event in EVENTS]
-        if request.max_duration is not None:
-            form.append(("TimeLimit", str(request.max_duration)))
-        return form
+
+    def answer_to(self, update: CallUpdate) -> tuple[str, str] | None:
+        """Answer the digit's report with what to say next: thanks, or goodbye."""
+        if update.digits is None:
+            return self.callback_reply
+        said = THANKS if update.digits == CONFIRM else GOODBYE
+        return (f"<Response><Say>{said}</Say><Hangup/></Response>", "text/xml")
+
+    async def async_machine_answered(
+        self, provider_call_id: str, announcement: Announcement
+    ) -> None:
+        """Hang up on the machine, or speak the message after its beep."""
+        if announcement.voicemail is Voicemail.LEAVE_MESSAGE:
+            change = ("Twiml", f"<Response>{_say(announcement)}<Hangup/></Response>")
+        else:
+            change = ("Status", "completed")
+        answer = await self._request(
+            "POST",
+            f"{self._account_url}/Calls/{provider_call_id}.json",
+            data=urlencode([change]),
+            headers={**self._auth, "Content-Type": FORM},
+        )
+        _checked(answer)
 
     def parse_callback(self, callback: Callback) -> CallUpdate:
         """Read a signed status callback or Dial action.
@@ -190,11 +280,15 @@ class TwilioClient(ProviderClient[TwilioConfig]):
         if not is_signed(self.config.auth_token, callback, params, signature):
             raise CallbackError("X-Twilio-Signature does not match")
         call_id, leg = callback.query.get("call"), callback.query.get("leg")
-        if not call_id or leg not in _PARTY:
+        if not call_id or leg not in _LEGS:
             raise CallbackError("not a callback URL of ours")
         fields = dict(params)
         if leg == LEG_DIAL:
             return _dial_ended(call_id, fields)
+        if leg == LEG_DIGITS:
+            return _digits(call_id, fields)
+        if leg in (LEG_MACHINE, LEG_B_MACHINE):
+            return _machine(call_id, fields)
         return _leg_status(call_id, leg, fields)
 
     @property
@@ -214,14 +308,61 @@ class TwilioClient(ProviderClient[TwilioConfig]):
 CLIENT = TwilioClient
 
 
+_LEGS: Final = (
+    LEG_A,
+    LEG_B,
+    LEG_DIAL,
+    LEG_B_MACHINE,
+    LEG_ONE,
+    LEG_DIGITS,
+    LEG_MACHINE,
+)
+
+
 def _callback_urls(request: DialRequest) -> dict[str, str] | None:
     """Return the webhook URL for each report, or None without a webhook URL."""
     if request.callback_url is None:
         return None
     return {
         leg: f"{request.callback_url}?{urlencode({'call': request.call_id, 'leg': leg})}"
-        for leg in (LEG_A, LEG_B, LEG_DIAL)
+        for leg in _LEGS
     }
+
+
+def _say(announcement: Announcement, text: str | None = None, loop: int = 1) -> str:
+    """Return a <Say> of the message (or a text) in its language and voice."""
+    attributes = {"language": announcement.language}
+    if announcement.voice:
+        attributes["voice"] = announcement.voice
+    if loop > 1:
+        attributes["loop"] = str(loop)
+    spoken = announcement.message if text is None else text
+    return f"<Say{_attributes(attributes)}>{escape(spoken)}</Say>"
+
+
+def _announce_twiml(announcement: Announcement, urls: dict[str, str] | None) -> str:
+    """Speak the message `repeat` times; asked to, gather the digit meanwhile.
+
+    The message and the prompt are one <Say>, looped, inside the <Gather>: a
+    digit pressed at any time ends it, and the message is written once.
+    Without a webhook URL no digit could be reported: the message is only
+    spoken.
+    """
+    if not announcement.acknowledge or urls is None:
+        return f"<Response>{_say(announcement, loop=announcement.repeat)}<Hangup/></Response>"
+    gather = {
+        "input": "dtmf",
+        "numDigits": "1",
+        "timeout": GATHER_TIMEOUT,
+        "action": urls[LEG_DIGITS],
+        "method": "POST",
+    }
+    spoken = f"{announcement.message} {PROMPT}"
+    return (
+        f"<Response><Gather{_attributes(gather)}>"
+        f"{_say(announcement, spoken, announcement.repeat)}"
+        "</Gather><Hangup/></Response>"
+    )
 
 
 def _attributes(values: dict[str, str]) -> str:
@@ -323,11 +464,52 @@ def _port_variants(url: str) -> tuple[str, str]:
     return without, with_port
 
 
+def _digits(call_id: str, fields: dict[str, str]) -> CallUpdate:
+    """Map the <Gather action>: the digit pressed (1 confirms), by a person."""
+    digits = fields.get("Digits", "")
+    if not (0 < len(digits) <= 32):
+        raise CallbackError("no digits in a digits report")
+    if digits == CONFIRM:
+        return CallUpdate(
+            CallStatus.ACKNOWLEDGED,
+            call_id=call_id,
+            digits=digits,
+            answered_by=AnsweredBy.HUMAN,
+        )
+    return CallUpdate(
+        CallStatus.CONNECTED,
+        call_id=call_id,
+        digits=digits,
+        answered_by=AnsweredBy.HUMAN,
+    )
+
+
+def _machine(call_id: str, fields: dict[str, str]) -> CallUpdate:
+    """Map an answering-machine detection report: a person, a machine, or unknown."""
+    answered_by = fields.get("AnsweredBy", "")
+    if not answered_by:
+        raise CallbackError("no AnsweredBy in a machine detection report")
+    if answered_by in _NOT_MACHINES:
+        return CallUpdate(
+            CallStatus.CONNECTED,
+            call_id=call_id,
+            answered_by=_NOT_MACHINES[answered_by],
+        )
+    return CallUpdate(
+        CallStatus.VOICEMAIL,
+        call_id=call_id,
+        answered_by=AnsweredBy.MACHINE,
+        error=f"answered by a machine ({answered_by[:40]})",
+    )
+
+
 def _leg_status(call_id: str, leg: str, fields: dict[str, str]) -> CallUpdate:
-    """Map a status callback of leg A or B.
+    """Map a status callback of leg A or B, or of an announce call's one party.
 
     A's "in-progress" is A answering, and A's "completed" only follows the
-    Dial: neither says how B fared. B's "in-progress" is the bridge.
+    Dial: neither says how B fared. B's "in-progress" is the bridge. The one
+    party of an announce call answering is the call connected; its end
+    without a digit is `completed`.
     """
     status = fields.get("CallStatus", "")
     if status in ("queued", "initiated", "ringing") or (
