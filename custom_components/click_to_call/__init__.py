@@ -47,8 +47,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ClickToCallConfigEntry) 
     coordinator.async_resume()
     coordinator.issues.async_start()
     voice = async_get_voice(hass)
-    await voice.async_account_loaded()
-    entry.async_on_unload(voice.async_account_unloaded)
+    await voice.async_account_loaded(entry)
+    entry.async_on_unload(lambda: voice.async_account_unloaded(entry))
     # Contacts added, changed or removed, and new options: set up again.
     entry.async_on_unload(entry.add_update_listener(_async_reload))
     return True

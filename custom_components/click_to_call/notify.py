@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from homeassistant.components.notify import NotifyEntity, NotifyEntityFeature
+from homeassistant.components.notify import NotifyEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .compat import NotifyEntityFeature
 from .const import ATTR_MESSAGE
 from .contacts import Contact
 from .coordinator import ClickToCallConfigEntry
