@@ -68,6 +68,10 @@ THANKS: Final = "Thank you. Goodbye."
 GOODBYE: Final = "Goodbye."
 # Seconds to wait for the digit once the message has been spoken.
 GATHER_TIMEOUT: Final = "5"
+# Characters XML 1.0 cannot hold (TwiML with one would not parse).
+_XML_UNSAYABLE: Final = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]"
+)
 # AnsweredBy: a person, not known; everything else (machine_*, fax) is a machine.
 _NOT_MACHINES: Final = {"human": AnsweredBy.HUMAN, "unknown": AnsweredBy.UNKNOWN}
 # The note on the last setup page for an account that calls only verified numbers.
@@ -337,7 +341,9 @@ def _say(announcement: Announcement, text: str | None = None, loop: int = 1) -> 
     if loop > 1:
         attributes["loop"] = str(loop)
     spoken = announcement.message if text is None else text
-    return f"<Say{_attributes(attributes)}>{escape(spoken)}</Say>"
+    return (
+        f"<Say{_attributes(attributes)}>{escape(_XML_UNSAYABLE.sub('', spoken))}</Say>"
+    )
 
 
 def _announce_twiml(announcement: Announcement, urls: dict[str, str] | None) -> str:
