@@ -108,6 +108,18 @@ async def test_a_contact_is_a_device_with_a_button_and_a_status(
     assert account is not None
     assert mom.name == "Mom"
     assert mom.via_device_id == account.id
+    # Words a person reads right: "Click-to-call account by TeleCMI" (a
+    # service); a contact is not a "Service" of TeleCMI's.
+    assert (account.model, account.manufacturer, account.entry_type) == (
+        "Click-to-call account",
+        "TeleCMI",
+        dr.DeviceEntryType.SERVICE,
+    )
+    assert (mom.model, mom.manufacturer, mom.entry_type) == (
+        "Contact, called through TeleCMI",
+        None,
+        None,
+    )
     entities = er.async_get(hass)
     for entity_id in (BUTTON, MOM_STATUS):
         registered = entities.async_get(entity_id)

@@ -83,7 +83,8 @@ async def test_setup_checks_the_account_and_says_if_it_is_a_trial(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["description"] == page
-    assert result["title"] == "Twilio AC00000000000000000000000000000001"
+    # Named as a person knows it: the provider and the number calls come from.
+    assert result["title"] == "Twilio +1 415-555-0100"
     # Numbers are kept as Twilio wants them.
     assert result["result"].data["from_number"] == "+14155550100"
     [probe] = sandbox.sandbox.received("twilio")
@@ -223,3 +224,25 @@ async def test_the_sheets_sample_callback_over_http(
     await hass.async_block_till_done()
     assert state(hass) == "initiated"
     assert events == []
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Twilio AC00000000000000000000000000000001", "Twilio +1 415-555-0100"),
+        ("Our office line", "Our office line"),
+    ],
+)
+async def test_an_account_named_by_its_sid_is_renamed_by_its_number(
+    hass: HomeAssistant, sandbox: SandboxServer, title: str, expected: str
+) -> None:
+    """Set up by an older version: the SID title (cut off everywhere) gives
+    way to the number; a title the user chose stays."""
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    entry = MockConfigEntry(domain=DOMAIN, title=title, data=twilio_data(sandbox))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.title == expected
+    assert entry.unique_id is None or "AC0000" in entry.unique_id

@@ -62,7 +62,7 @@ from .contacts import (
 from .coordinator import ClickToCallConfigEntry, async_client_class
 from .errors import DialRefused, provider_placeholders
 from .forms import contact_schema, settings_schema, whole_number
-from .phone import is_account_id, parse_number, phone_settings
+from .phone import account_title, is_account_id, parse_number, phone_settings
 from .providers import PROVIDER_IDS
 from .providers.client import ProviderClient
 from .providers.errors import NotSentError, ProviderError
@@ -276,7 +276,12 @@ def _unique_id(client_class: type[ProviderClient[Any]], data: Mapping[str, Any])
 
 
 def _title(client_class: type[ProviderClient[Any]], data: Mapping[str, Any]) -> str:
-    return f"{client_class.title} {_account(client_class, data)}"
+    """Name an account as a person knows it: the provider and its number.
+
+    Where calls come from a number of the account's own (Twilio, Exotel),
+    that number; else the account's id at the provider.
+    """
+    return account_title(client_class, client_class.config_class.from_data(data))
 
 
 class ContactFlow(ConfigSubentryFlow):

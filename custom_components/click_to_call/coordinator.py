@@ -49,11 +49,12 @@ from .const import (
     NUMBER_FORMAT_PROVIDER,
 )
 from .contacts import Contact, contacts_of
+from .devices import account_device
 from .errors import DialRefused, Refusal, provider_error, provider_placeholders
 from .guard import CallGuard
 from .issues import AccountIssues
 from .outcome import async_await_answer, async_poll
-from .phone import settings_as_sent
+from .phone import account_title, settings_as_sent
 from .providers import client_class
 from .providers.client import ProviderClient
 from .providers.errors import (
@@ -146,10 +147,7 @@ class CallCoordinator:
             dr.async_get(hass)
             .async_get_or_create(
                 config_entry_id=entry.entry_id,
-                identifiers={(DOMAIN, entry.entry_id)},
-                name=entry.title,
-                manufacturer=client.title,
-                entry_type=dr.DeviceEntryType.SERVICE,
+                **account_device(entry.entry_id, entry.title, client.title),
             )
             .id
         )
@@ -163,6 +161,7 @@ class CallCoordinator:
             hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, True)
         )
         provider = await async_client_class(hass, entry.data[CONF_PROVIDER])
+        _async_retitle(hass, entry, provider)
         client = provider.from_data(
             session, settings_as_sent(provider, entry.data, hass.config.country)
         )
@@ -658,6 +657,26 @@ class CallCoordinator:
         self._timers.clear()
         self.tracker.async_close()
         await self._store.async_save(self._stored())
+
+
+@callback
+def _async_retitle(
+    hass: HomeAssistant,
+    entry: ClickToCallConfigEntry,
+    provider: type[ProviderClient[Any]],
+) -> None:
+    """Name an account set up by an older version as a person knows it.
+
+    Only a title that is still the old default (a Twilio Account SID): one
+    the user chose stays.
+    """
+    config = provider.config_class.from_data(entry.data)
+    old_default = f"{provider.title} {provider.account_of(config)}"
+    if (
+        entry.title == old_default
+        and (title := account_title(provider, config)) != old_default
+    ):
+        hass.config_entries.async_update_entry(entry, title=title)
 
 
 def _lost(record: CallRecord, error: str) -> DialResult:

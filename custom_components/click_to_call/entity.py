@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, cast
-
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity
 
 from .calls import CallRecord
-from .const import DOMAIN
 from .contacts import Contact
 from .coordinator import ClickToCallConfigEntry
-
-# Since 2026.8 a device names its parent by the parent's device id; before, by
-# the parent's identifier (deprecated since, and refused from 2027.8).
-VIA_DEVICE_ID: Final = "via_device_id" in DeviceInfo.__optional_keys__
+from .devices import account_device, contact_device, contact_identifier
 
 
 class ClickToCallEntity(Entity):
@@ -34,32 +27,21 @@ class ClickToCallEntity(Entity):
         coordinator = entry.runtime_data
         self._tracker = coordinator.tracker
         self._attr_translation_key = key
+        provider = coordinator.client.title
         if contact is None:
             self._attr_unique_id = f"{entry.entry_id}_{key}"
-            self._attr_device_info = DeviceInfo(
-                identifiers={(DOMAIN, entry.entry_id)},
-                name=entry.title,
-                manufacturer=coordinator.client.title,
-                entry_type=DeviceEntryType.SERVICE,
+            self._attr_device_info = account_device(
+                entry.entry_id, entry.title, provider
             )
             return
-        device_id = f"{entry.entry_id}_{contact.subentry_id}"
-        self._attr_unique_id = f"{device_id}_{key}"
-        parent: dict[str, Any] = (
-            {"via_device_id": coordinator.device_id}
-            if VIA_DEVICE_ID
-            else {"via_device": (DOMAIN, entry.entry_id)}
-        )
-        self._attr_device_info = cast(
-            DeviceInfo,
-            {
-                "identifiers": {(DOMAIN, device_id)},
-                "name": contact.name,
-                "manufacturer": coordinator.client.title,
-                "model": "Contact",
-                "entry_type": DeviceEntryType.SERVICE,
-                **parent,
-            },
+        device = contact_identifier(entry.entry_id, contact.subentry_id)
+        self._attr_unique_id = f"{device}_{key}"
+        self._attr_device_info = contact_device(
+            entry.entry_id,
+            contact.subentry_id,
+            contact.name,
+            provider,
+            coordinator.device_id,
         )
 
 

@@ -137,3 +137,24 @@ def mask_number(number: str | None) -> str | None:
     if not number:
         return number
     return "*" * max(len(number) - 2, 0) + number[-2:]
+
+
+def readable(number: str) -> str:
+    """Return a number as people read it (+1 415-555-0100), else as it is."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    return phonenumbers.format_number(
+        parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+
+
+def account_title(client_class: type[ProviderClient[Any]], config: Any) -> str:
+    """Return an account's title: the provider and the number calls come from.
+
+    Else, the provider and the account's id there (TeleCMI 101_1111112).
+    """
+    if (number := client_class.called_from(config)) is not None:
+        return f"{client_class.title} {readable(number)}"
+    return f"{client_class.title} {client_class.account_of(config)}"

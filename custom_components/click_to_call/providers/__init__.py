@@ -31,5 +31,7 @@ def client_class(provider: str) -> type[ProviderClient[Any]]:
     """
     if provider not in PROVIDER_IDS:
         raise KeyError(provider)
-    client: type[ProviderClient[Any]] = import_module(f".{provider}", __name__).CLIENT
+    # By its full name: Home Assistant's check of imports in the event loop
+    # lets a module already loaded pass only when named as sys.modules has it.
+    client: type[ProviderClient[Any]] = import_module(f"{__name__}.{provider}").CLIENT
     return client

@@ -98,6 +98,15 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
     def account_of(cls, config: Any) -> str:
         """Return what identifies the account at the provider."""
 
+    @classmethod
+    def called_from(cls, config: Any) -> str | None:
+        """Return the number the account's calls come from, where it has one.
+
+        Then it names the account, rather than an id a person does not
+        recognise (a Twilio Account SID).
+        """
+        return None
+
     @abstractmethod
     async def async_check_credentials(self) -> str | None:
         """Check the credentials without placing a call.

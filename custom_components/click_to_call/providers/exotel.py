@@ -110,6 +110,11 @@ class ExotelClient(ProviderClient[ExotelConfig]):
     first_report_within = 300.0
 
     @classmethod
+    def called_from(cls, config: Any) -> str | None:
+        """Return the number calls come from (the account's own)."""
+        return str(config.caller_id)
+
+    @classmethod
     def account_of(cls, config: ExotelConfig) -> str:
         """Return the account SID."""
         return config.account_sid

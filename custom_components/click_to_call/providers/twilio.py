@@ -142,6 +142,11 @@ class TwilioClient(ProviderClient[TwilioConfig]):
     detects_machines = True
 
     @classmethod
+    def called_from(cls, config: Any) -> str | None:
+        """Return the number calls come from (the account's own)."""
+        return str(config.from_number)
+
+    @classmethod
     def account_of(cls, config: TwilioConfig) -> str:
         """Return the Account SID."""
         return config.account_sid
