@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import os
 from pathlib import Path
 import re
@@ -93,6 +93,8 @@ class Walked:
     states: tuple[str, ...] = ()
     seconds: float = 0.0
     stopped: bool = False
+    # Processes that ended before they were stopped.
+    exited: list[str] = field(default_factory=list)
 
 
 def free_port() -> int:
@@ -177,6 +179,11 @@ def running(walked: Walked) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]
             processes[1],
         )
     finally:
+        # A second stop must not cut this short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for name, process in zip(("the sandbox", "hass"), processes, strict=False):
+            if (code := process.poll()) is not None:
+                walked.exited.append(f"{name} had exited (code {code})")
         stopped = [end_group(process, STOP_TIMEOUT) for process in reversed(processes)]
         walked.stopped = all(stopped)
 
@@ -197,7 +204,13 @@ class Websocket:
         return self._walked.step
 
     async def receive(self, seconds: float) -> dict[str, Any]:
-        message = await self._socket.receive(seconds)
+        """Return the next message; TimeoutError after `seconds`.
+
+        Not aiohttp's own timeout: it starts again at each of the server's
+        pings (every 55 s), so a wait of more than that never ends.
+        """
+        async with asyncio.timeout(seconds):
+            message = await self._socket.receive()
         if message.type is not aiohttp.WSMsgType.TEXT:
             raise Failed(self.step, f"the websocket closed ({message.type.name})")
         data: dict[str, Any] = message.json()
@@ -532,17 +545,37 @@ def check_log(log: str) -> tuple[list[str], int]:
 
 
 def tail(path: Path, lines: int = TAIL) -> str:
+    """Return the output's last lines; others' tracebacks cut to their first line.
+
+    The integration's records stay whole, and so does what is not a record
+    (what Python printed before Home Assistant's logging started).
+    """
     text = path.read_text(errors="replace") if path.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
+    shown: list[str] = []
+    before = text.split("\n")
+    start = next(
+        (i for i, line in enumerate(before) if RECORD.match(line)), len(before)
+    )
+    shown.extend(before[:start])
+    for _level, logger, record in records("\n".join(before[start:])):
+        if about_us(logger, record):
+            shown.extend(record.split("\n"))
+        else:
+            first, _, rest = record.partition("\n")
+            shown.append(first + (" [traceback cut]" if rest.strip() else ""))
+    return "\n".join(shown[-lines:])
 
 
 def main() -> None:
     """Run the walk; exit 1 naming the version and the step when it fails."""
     version = sys.argv[1]
-    # CI's or a person's stop: the processes are stopped on the way out.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"newest Home Assistant {version}: start it with the sandbox, in {WORK}")
     walked = Walked()
+
+    def stop(*_: object) -> None:  # CI's or a person's stop, as a failure
+        raise Failed(walked.step, "stopped (SIGTERM) before the end")
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         try:
             with running(walked) as (url, sandbox, hass):
@@ -572,9 +605,12 @@ def main() -> None:
         )
     except Failed as failure:
         output = WORK / "hass.out"
+        exited = "".join(f" ({note})" for note in walked.exited)
         print(
-            f"newest Home Assistant {version}: FAILED at {failure.step}: {failure.message}\n"
-            f"--- the last {TAIL} lines of Home Assistant's output ({output}) ---\n"
+            f"newest Home Assistant {version}: FAILED at {failure.step}: "
+            f"{failure.message}{exited}\n"
+            f"--- the last {TAIL} lines of Home Assistant's output ({output}; "
+            "tracebacks of other loggers cut) ---\n"
             f"{tail(output)}\n"
             f"--- end of Home Assistant's output ---\n"
             f"newest Home Assistant {version}: FAILED at {failure.step}",
