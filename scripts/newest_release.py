@@ -69,6 +69,12 @@ RECORD = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z)? "
     r"(?P<level>[A-Z]+) \([^)]*\) \[(?P<logger>[^\]]+)\] "
 )
+# Byte code is written (whatever the environment says), for the next start,
+# in the venv's own folder: not into the project's custom_components.
+HASS_ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONPYCACHEPREFIX": str(VENV / "pycache"),
+}
 # Every custom integration gets this warning: not news.
 UNTESTED = "which has not been tested by Home Assistant"
 
@@ -153,8 +159,7 @@ def running(walked: Walked) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]
                 )
             )
         # py314 runs it in a chroot that sees the parent of this folder, so
-        # the configuration is under build/, not in /tmp. No Python 3.14 byte
-        # code in the project's custom_components.
+        # the configuration is under build/, not in /tmp.
         with (WORK / "hass.out").open("wb") as out:
             processes.append(
                 subprocess.Popen(
@@ -167,7 +172,7 @@ def running(walked: Walked) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]
                         str(config),
                     ],
                     cwd=ROOT,
-                    env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+                    env=HASS_ENV,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
@@ -360,6 +365,7 @@ async def _walk(
             http = await ws.command("http/config")
             if (pending := (http or {}).get("pending")) and not pending.get("error"):
                 await ws.command("http/config/promote")
+                print("  start: the pending HTTP configuration confirmed")
 
             walked.step = "set-up"
             entry_id = await set_up(session, url, auth, sandbox)
