@@ -1,6 +1,8 @@
 """The newest Home Assistant release as a real process: set-up, a dial, its status.
 
-    python -m scripts.newest_release VERSION    (scripts/newest runs it)
+    python -m scripts.newest_release VERSION [SKIPPED...]    (scripts/newest runs it)
+
+SKIPPED are newer releases that did not install here: named again at the end.
 
 scripts/newest installs `homeassistant==VERSION` into .venv-newest (Python
 3.14, through ../shared/tools/py314); this, run with .venv's Python, starts
@@ -186,6 +188,7 @@ def running(walked: Walked) -> Iterator[tuple[str, str, subprocess.Popen[bytes]]
     finally:
         # A second stop must not cut this short.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for name, process in zip(("the sandbox", "hass"), processes, strict=False):
             if (code := process.poll()) is not None:
                 walked.exited.append(f"{name} had exited (code {code})")
@@ -574,14 +577,16 @@ def tail(path: Path, lines: int = TAIL) -> str:
 
 def main() -> None:
     """Run the walk; exit 1 naming the version and the step when it fails."""
-    version = sys.argv[1]
+    version, skipped = sys.argv[1], sys.argv[2:]
     print(f"newest Home Assistant {version}: start it with the sandbox, in {WORK}")
     walked = Walked()
 
-    def stop(*_: object) -> None:  # CI's or a person's stop, as a failure
-        raise Failed(walked.step, "stopped (SIGTERM) before the end")
+    def stop(number: int, _frame: object) -> None:  # CI's or a person's stop
+        name = signal.Signals(number).name
+        raise Failed(walked.step, f"stopped ({name}) before the end")
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         try:
             with running(walked) as (url, sandbox, hass):
@@ -623,7 +628,8 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(1)
-    print(f"newest Home Assistant {walked.version}: set-up, dial, status: OK")
+    newer = f" (newer, not installable here: {', '.join(skipped)})" if skipped else ""
+    print(f"newest Home Assistant {walked.version}: set-up, dial, status: OK{newer}")
 
 
 if __name__ == "__main__":
