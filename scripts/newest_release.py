@@ -616,7 +616,7 @@ def main() -> None:
         )
     except Failed as failure:
         output = WORK / "hass.out"
-        exited = "".join(f" ({note})" for note in walked.exited)
+        exited = "".join(f"; {note}" for note in walked.exited)
         print(
             f"newest Home Assistant {version}: FAILED at {failure.step}: "
             f"{failure.message}{exited}\n"
