@@ -282,8 +282,11 @@ async def test_options(
     ]
     # The webhook's address, for a user who missed the setup's last page.
     assert result["description_placeholders"] == {
-        "webhook_url": "http://10.10.10.10:8123/api/webhook/telspiel-webhook"
+        "webhook_url": "http://10.10.10.10:8123/api/webhook/telspiel-webhook",
+        "provider": "telSpiel",
     }
+    # telSpiel reports nothing: no word about the address's reach.
+    assert result["errors"] == {}
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
@@ -447,3 +450,28 @@ async def test_a_step_that_no_provider_has_does_not_exist(
             DOMAIN, context={"source": "not_a_provider"}
         )
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_the_options_say_when_the_webhook_is_not_reachable(
+    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: Any
+) -> None:
+    """A loopback address shown as the one to paste: said, as the repair says."""
+    from tests.conftest import twilio_data
+
+    entry = await setup_entry(twilio_data(sandbox))
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["errors"] == {"base": "webhook_not_reachable"}
+    assert result["description_placeholders"]["provider"] == "Twilio"
+    hass.config.external_url = "https://home.example.com"
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["errors"] == {}
+    assert result["description_placeholders"]["webhook_url"].startswith(
+        "https://home.example.com/api/webhook/"
+    )
+    # Shown, not refused: the options save.
+    hass.config.external_url = None
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"max_calls_per_hour": 5, "repeat_interval": 0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY

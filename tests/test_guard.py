@@ -62,3 +62,26 @@ def test_a_rebuilt_guard_decides_as_the_one_it_replaced(
     _, now = run(kept, first, limits, 0.0)
     rebuilt = CallGuard(kept.sent)
     assert run(rebuilt, second, limits, now) == run(kept, second, limits, now)
+
+
+def test_a_refusal_says_when_a_call_is_allowed_again() -> None:
+    """The hour frees its oldest call at 3600 s: refused at 200 s, the wait
+    said is 3400 s, and the call is allowed then, not a second before."""
+    import pytest
+
+    guard = CallGuard()
+    guard.check_and_record("a", 0, 2, 0)
+    guard.check_and_record("b", 100, 2, 0)
+    with pytest.raises(DialRefused) as hourly:
+        guard.check_and_record("c", 200, 2, 0)
+    assert hourly.value.placeholders["wait"] == "56 min 40 s"
+    with pytest.raises(DialRefused):
+        guard.check_and_record("c", 3599, 2, 0)
+    guard.check_and_record("c", 3600, 2, 0)
+
+    repeat = CallGuard()
+    repeat.check_and_record("a", 0, 0, 60)
+    with pytest.raises(DialRefused) as again:
+        repeat.check_and_record("a", 15.5, 0, 60)
+    assert again.value.placeholders["wait"] == "45 s"  # 44.5 s, rounded up
+    repeat.check_and_record("a", 60, 0, 60)

@@ -42,9 +42,19 @@ def test_every_error_has_a_message(key: str) -> None:
 
 @pytest.mark.parametrize("key", list(ErrorKey))
 def test_every_provider_error_is_also_a_form_error(key: ErrorKey) -> None:
-    """The config flow and the options show the same keys as the action."""
+    """The config flow and the options show the same keys as the action.
+
+    One in its own words: a form that sets an account up does not ask to
+    reauthenticate an account that does not exist yet.
+    """
     message = ENGLISH["exceptions"][key]["message"]
-    assert ENGLISH["config"]["error"][key] == message
+    if key is ErrorKey.AUTH_FAILED:
+        assert "Reauthenticate" in message
+        assert ENGLISH["config"]["error"][key] == (
+            "{provider} refused the credentials ({message}). Check them and try again."
+        )
+    else:
+        assert ENGLISH["config"]["error"][key] == message
     assert ENGLISH["options"]["error"][key] == message
 
 

@@ -72,7 +72,7 @@ async def test_refusals_are_spoken_and_send_nothing(
     assert await say(hass, "call Mom") == "Calling Mom."
     answer = await say(hass, "call Mom")
     assert answer.startswith("I did not call Mom. Call guard:")
-    assert answer.endswith("less than 60 seconds ago.")
+    assert answer.endswith("less than 60 seconds ago; it can be called again in 1 min.")
     assert await say(hass, "call Mom with Spokn") == (
         "I don't know an account called Spokn."
     )
@@ -118,14 +118,32 @@ async def test_a_name_two_accounts_know_needs_the_account(
     spokn = await setup_entry(spokn_data(sandbox), {CONF_REPEAT_INTERVAL: 0})
     await add_contact(hass, spokn, {"name": "Mom", "number": "+91 98765 43210"})
 
+    hass.config_entries.async_update_entry(spokn, title="Office line")
+    await hass.async_block_till_done()  # the account sets up again
     answer = await say(hass, "call Mom")
+    # The provider's name tells the two apart: say it, not the whole title.
     assert answer == (
-        "More than one account can call Mom: spokn test, telecmi test. "
-        "Say, for example, call Mom with spokn test."
+        "More than one account can call Mom: Office line, telecmi test. "
+        "Say, for example, call Mom with Spokn."
     )
     assert calls(sandbox) + calls(sandbox, "spokn") == 0
-    assert await say(hass, "call Mom with spokn") == "Calling Mom."
+    assert await say(hass, "call Mom with Spokn") == "Calling Mom."
     assert calls(sandbox, "spokn") == 1
+    assert await say(hass, "call Mom with office") == "Calling Mom."
+    assert calls(sandbox, "spokn") == 2
+
+
+async def test_a_contacts_number_said_aloud_calls_that_contact(
+    hass: HomeAssistant, account: MockConfigEntry, sandbox: SandboxServer
+) -> None:
+    """Numbers by voice is off, but this number is Mom's: call Mom."""
+    assert await say(hass, "call 98765 43210") == "Calling Mom."
+    assert await say(hass, "call +91 98765 43210") != "Calling Mom."  # the guard
+    assert calls(sandbox) == 1
+    assert await say(hass, "call 91234 56789") == (
+        "I only call your contacts by voice. To call any number, turn on "
+        "numbers by voice in the account's options."
+    )
 
 
 async def test_the_sentences_go_with_the_last_account(

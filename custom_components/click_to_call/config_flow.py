@@ -66,9 +66,9 @@ from .phone import account_title, is_account_id, parse_number, phone_settings
 from .providers import PROVIDER_IDS
 from .providers.client import ProviderClient
 from .providers.errors import NotSentError, ProviderError
-from .providers.models import DialField, DialRequest, NumberFormat
+from .providers.models import DialField, DialRequest, NumberFormat, Outcome
 from .providers.text import has_control_characters
-from .urls import async_webhook_url
+from .urls import async_webhook_url, internet_url
 
 type StepHandler = Callable[[dict[str, Any] | None], Awaitable[ConfigFlowResult]]
 
@@ -455,6 +455,14 @@ class ClickToCallOptionsFlow(OptionsFlow):
             )
         # Off unless chosen: anyone near a microphone could otherwise call anyone.
         fields[vol.Required(CONF_VOICE_ANY_NUMBER, default=False)] = BooleanSelector()
+        if (
+            not errors
+            and client_class.outcome is Outcome.WEBHOOK
+            and internet_url(self.hass) is None
+        ):
+            # Shown, not refused: the address works once Home Assistant is
+            # on the internet, as the repair says.
+            errors["base"] = "webhook_not_reachable"
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
@@ -464,6 +472,7 @@ class ClickToCallOptionsFlow(OptionsFlow):
             description_placeholders={
                 "webhook_url": async_webhook_url(
                     self.hass, self.config_entry.data[CONF_WEBHOOK_ID]
-                )
+                ),
+                "provider": client_class.title,
             },
         )

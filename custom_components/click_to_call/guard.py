@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from .const import MAX_CALLS_PER_HOUR_LIMIT
 from .errors import DialRefused, Refusal
+from .words import spoken_duration
 
 HOUR = 3600.0
 
@@ -41,10 +42,20 @@ class CallGuard:
         while self._sent and self._sent[0][0] <= now - window:
             self._forget_oldest()
         if max_per_hour and len(self._sent) >= max_per_hour:
-            raise DialRefused(Refusal.CALL_GUARD_HOURLY, limit=str(max_per_hour))
+            # Allowed again once enough of the calls counted leave the hour.
+            frees = self._sent[len(self._sent) - max_per_hour][0] + HOUR
+            raise DialRefused(
+                Refusal.CALL_GUARD_HOURLY,
+                limit=str(max_per_hour),
+                wait=spoken_duration(frees - now),
+            )
         last = self._last_by_number.get(number)
         if repeat_interval and last is not None and now - last < repeat_interval:
-            raise DialRefused(Refusal.CALL_GUARD_REPEAT, limit=str(repeat_interval))
+            raise DialRefused(
+                Refusal.CALL_GUARD_REPEAT,
+                limit=str(repeat_interval),
+                wait=spoken_duration(last + repeat_interval - now),
+            )
         if not window:
             return
         self._sent.append((now, number))

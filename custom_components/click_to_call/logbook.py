@@ -18,6 +18,7 @@ from homeassistant.components.logbook.const import (
 from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import DOMAIN, EVENT_CALL_UPDATED
+from .words import spoken_duration
 
 # What each status says after "call" (or "announcement").
 _SAID: Final = {
@@ -63,17 +64,6 @@ def describe_call(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, Any
         LOGBOOK_ENTRY_NAME: data.get("contact") or data.get("to") or "Click to Call",
         LOGBOOK_ENTRY_MESSAGE: ", ".join(parts),
     }
-
-
-def spoken_duration(seconds: int) -> str:
-    """Return a duration as people say it: 45 s, 2 min 3 s, 1 h 5 min."""
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
-    return f"{seconds} s"
 
 
 def _provider(hass: HomeAssistant, data: Mapping[str, Any]) -> str:

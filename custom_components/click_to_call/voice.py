@@ -31,7 +31,9 @@ from .calls import CallRecord
 from .compat import vol
 from .const import ATTR_MESSAGE, ATTR_TO, CONF_VOICE_ANY_NUMBER, DOMAIN, LOGGER
 from .contacts import Contact, fold
-from .providers.models import CallStatus
+from .errors import DialRefused
+from .phone import parse_number
+from .providers.models import CallStatus, NumberFormat
 
 if TYPE_CHECKING:
     from .coordinator import ClickToCallConfigEntry
@@ -80,6 +82,11 @@ async def async_call_by_voice(
     if isinstance(found, VoiceAnswer):
         return found
     entries, pairs = found
+    if not pairs and _SPOKEN_NUMBER.fullmatch(name):
+        # A contact's number said aloud is that contact.
+        pairs = _with_number(hass, entries, name)
+        if len(pairs) > 1:
+            return VoiceAnswer(_which_account(name, [entry for entry, _ in pairs]))
     if pairs:
         entry, contact = pairs[0]
         return await _async_call(entry, contact.name, {}, contact, None)
@@ -92,7 +99,7 @@ async def async_call_by_voice(
             "numbers by voice in the account's options."
         )
     if len(allowed) > 1:
-        return VoiceAnswer(_which_account(name, [entry.title for entry in allowed]))
+        return VoiceAnswer(_which_account(name, allowed))
     return await _async_call(allowed[0], name, {ATTR_TO: name}, None, None)
 
 
@@ -127,7 +134,7 @@ def _find(
     """
     entries = hass.config_entries.async_loaded_entries(DOMAIN)
     if account:
-        entries = [entry for entry in entries if _is_named(entry.title, account)]
+        entries = [entry for entry in entries if _is_named(entry, account)]
         if not entries:
             return VoiceAnswer(f"I don't know an account called {account}.")
     pairs = [
@@ -137,8 +144,29 @@ def _find(
         if contact.is_called(name)
     ]
     if len(pairs) > 1:
-        return VoiceAnswer(_which_account(name, [entry.title for entry, _ in pairs]))
+        return VoiceAnswer(_which_account(name, [entry for entry, _ in pairs]))
     return entries, pairs
+
+
+def _with_number(
+    hass: HomeAssistant, entries: list[ClickToCallConfigEntry], said: str
+) -> list[tuple[ClickToCallConfigEntry, Contact]]:
+    """Return the contacts whose number is the one said aloud."""
+    country = hass.config.country
+    number = _e164(said, country)
+    return [
+        (entry, contact)
+        for entry in entries
+        for contact in entry.runtime_data.contacts.values()
+        if number is not None and _e164(contact.number, country) == number
+    ]
+
+
+def _e164(text: str, country: str | None) -> str | None:
+    try:
+        return parse_number(text, country, NumberFormat.E164).e164
+    except DialRefused:
+        return None
 
 
 async def _async_call(
@@ -170,15 +198,21 @@ async def _async_call(
     return VoiceAnswer(f"Calling {who} to say: {message}", record)
 
 
-def _is_named(title: str, said: str) -> bool:
-    """Return whether an account is meant: its title, or the title's start."""
-    return fold(title).startswith(fold(said))
+def _is_named(entry: ClickToCallConfigEntry, said: str) -> bool:
+    """Return whether an account is meant: its title's start, or its provider."""
+    return fold(entry.title).startswith(fold(said)) or fold(
+        entry.runtime_data.client.title
+    ) == fold(said)
 
 
-def _which_account(name: str, titles: list[str]) -> str:
+def _which_account(name: str, entries: list[ClickToCallConfigEntry]) -> str:
+    """Ask which account: by its provider's name where that tells them apart."""
+    titles = sorted(entry.title for entry in entries)
+    providers = [entry.runtime_data.client.title for entry in entries]
+    say = sorted(providers)[0] if len(set(providers)) == len(providers) else titles[0]
     return (
-        f"More than one account can call {name}: {', '.join(sorted(titles))}. "
-        f"Say, for example, call {name} with {sorted(titles)[0]}."
+        f"More than one account can call {name}: {', '.join(titles)}. "
+        f"Say, for example, call {name} with {say}."
     )
 
 
