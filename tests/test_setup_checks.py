@@ -152,3 +152,27 @@ async def test_ameyo_sets_up_unchecked_and_says_so(
     assert entry.state is ConfigEntryState.LOADED
     assert not sandbox.sandbox.requests
     assert "Ameyo cannot check its credentials without placing a call" in caplog.text
+
+
+async def test_a_new_contact_or_option_does_not_ask_the_provider_again(
+    hass: HomeAssistant, integration: None, sandbox: SandboxServer
+) -> None:
+    """Adding a contact sets the account up again: the settings the provider
+    took a moment ago are not asked about again (it doubled set-up time);
+    a reload by hand, or changed settings, still ask."""
+    from tests.test_contacts import add_contact
+
+    entry = await set_up(hass, telecmi_data(sandbox))
+    assert len(sandbox.sandbox.received("telecmi")) == 1
+
+    await add_contact(hass, entry, {"name": "Mom", "number": "98765 43210"})
+    hass.config_entries.async_update_entry(entry, options={"repeat_interval": 0})
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert len(sandbox.sandbox.received("telecmi")) == 1
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert len(sandbox.sandbox.received("telecmi")) == 2
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "webrtc": False})
+    await hass.async_block_till_done()
+    assert len(sandbox.sandbox.received("telecmi")) == 3

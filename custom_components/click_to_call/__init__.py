@@ -55,6 +55,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ClickToCallConfigEntry) 
 
 
 async def _async_reload(hass: HomeAssistant, entry: ClickToCallConfigEntry) -> None:
+    """Set up again for new contacts or options: the provider is not asked again."""
+    hass.data[DATA].unchecked_reloads.add(entry.entry_id)
     await hass.config_entries.async_reload(entry.entry_id)
 
 

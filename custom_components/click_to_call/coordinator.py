@@ -184,6 +184,16 @@ class CallCoordinator:
                 self.client.title,
             )
             return
+        settings = dict(self.entry.data)
+        entry_id = self.entry.entry_id
+        if (
+            entry_id in self._runtime.unchecked_reloads
+            and self._runtime.checked.get(entry_id) == settings
+        ):
+            self._runtime.unchecked_reloads.discard(entry_id)
+            return  # set up again for a contact or an option: taken already
+        self._runtime.unchecked_reloads.discard(entry_id)
+        self._runtime.checked.pop(entry_id, None)
         try:
             self.client.check_settings()
             await self.client.async_check_credentials()
@@ -197,6 +207,7 @@ class CallCoordinator:
             raise ConfigEntryNotReady(
                 **self._setup_error("setup_unavailable", err)
             ) from err
+        self._runtime.checked[self.entry.entry_id] = settings
 
     def _setup_error(self, key: str, err: ProviderError) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ are kept here, so that a report that beats the answer finds its call.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.util.hass_dict import HassKey
@@ -39,6 +39,11 @@ class Runtime:
     in_flight: dict[str, InFlight] = field(default_factory=dict)
     # Webhook ids registered (for as long as their entry exists).
     webhooks: set[str] = field(default_factory=set)
+    # Entry id -> the settings the provider last took (checked at set-up),
+    # and the entries setting up again for a new contact or option, which
+    # need not ask again with the same settings.
+    checked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unchecked_reloads: set[str] = field(default_factory=set)
 
 
 DATA: HassKey[Runtime] = HassKey(DOMAIN)
