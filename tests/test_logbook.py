@@ -50,11 +50,22 @@ async def test_each_status_change_is_one_readable_line(
 
     describe = describer(hass)
     lines = [describe(event) for event in events]
+    # Each on the contact's device page (its status sensor's), or the
+    # account's (its call event entity's).
+    mom, account = "sensor.mom_last_call_status", "event.telecmi_test_call"
     assert lines == [
-        {"name": "Mom", "message": "call placed, via TeleCMI"},
-        {"name": "Mom", "message": "call answered, via TeleCMI"},
-        {"name": "Mom", "message": "call completed, 2 min 3 s, via TeleCMI"},
-        {"name": "+919123456789", "message": "call placed, via TeleCMI"},
+        {"name": "Mom", "message": "call placed, via TeleCMI", "entity_id": mom},
+        {"name": "Mom", "message": "call answered, via TeleCMI", "entity_id": mom},
+        {
+            "name": "Mom",
+            "message": "call completed, 2 min 3 s, via TeleCMI",
+            "entity_id": mom,
+        },
+        {
+            "name": "+919123456789",
+            "message": "call placed, via TeleCMI",
+            "entity_id": account,
+        },
     ]
 
 

@@ -12,10 +12,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from homeassistant.components.logbook.const import (
+    LOGBOOK_ENTRY_ENTITY_ID,
     LOGBOOK_ENTRY_MESSAGE,
     LOGBOOK_ENTRY_NAME,
 )
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 
 from .const import DOMAIN, EVENT_CALL_UPDATED
 from .words import spoken_duration
@@ -63,7 +65,27 @@ def describe_call(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, Any
     return {
         LOGBOOK_ENTRY_NAME: data.get("contact") or data.get("to") or "Click to Call",
         LOGBOOK_ENTRY_MESSAGE: ", ".join(parts),
+        # On the contact's (or the account's) device page and its history.
+        LOGBOOK_ENTRY_ENTITY_ID: _shown_on(hass, data),
     }
+
+
+def _shown_on(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
+    """Return the entity a call's line belongs to: its contact's status sensor,
+    else the account's call event entity.
+    """
+    entry_id = str(data.get("entry_id"))
+    registry = er.async_get(hass)
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is not None and data.get("contact"):
+        for subentry_id, subentry in entry.subentries.items():
+            if subentry.title == data["contact"] and (
+                entity_id := registry.async_get_entity_id(
+                    "sensor", DOMAIN, f"{entry_id}_{subentry_id}_last_call_status"
+                )
+            ):
+                return entity_id
+    return registry.async_get_entity_id("event", DOMAIN, f"{entry_id}_call")
 
 
 def _provider(hass: HomeAssistant, data: Mapping[str, Any]) -> str:
