@@ -71,8 +71,9 @@ def describe_call(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, Any
 
 
 def _shown_on(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
-    """Return the entity a call's line belongs to: its contact's status sensor,
-    else the account's call event entity.
+    """Return the entity a call's line belongs to.
+
+    Its contact's status sensor, else the account's call event entity.
     """
     entry_id = str(data.get("entry_id"))
     registry = er.async_get(hass)
