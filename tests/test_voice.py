@@ -255,4 +255,7 @@ def test_the_llm_platform_serves_only_the_assist_api(hass: HomeAssistant) -> Non
     assert platform.async_get_tools(hass, llm_context(), "another_api") is None
     tools = platform.async_get_tools(hass, llm_context(), llm.LLM_API_ASSIST)
     assert tools is not None
-    assert [tool.name for tool in tools.tools] == ["click_to_call__dial"]
+    assert [tool.name for tool in tools.tools] == [
+        "click_to_call__dial",
+        "click_to_call__announce",
+    ]
