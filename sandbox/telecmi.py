@@ -158,7 +158,7 @@ def player(sandbox: Sandbox, request_id: str, to: int) -> Player:
         elapsed = 0.0
         plan = notifications(
             sandbox.telecmi_format,
-            sandbox.ending,
+            sandbox.plain_ending,
             to,
             request_id,
             progress,
