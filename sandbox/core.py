@@ -19,6 +19,7 @@ from typing import Any, Final
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from aiohttp.typedefs import StrOrURL
 from multidict import CIMultiDict
+from yarl import URL
 
 LOGGER = logging.getLogger("sandbox")
 
@@ -276,7 +277,9 @@ class Sandbox:
         if self._session is None:
             self._session = ClientSession(timeout=ClientTimeout(total=10))
         try:
-            async with self._session.request(method, url, **kwargs) as response:
+            async with self._session.request(
+                method, as_given(url), **kwargs
+            ) as response:
                 text = await response.text("utf-8", "replace") if read else ""
                 return response.status, text
         except (ClientError, TimeoutError) as err:
@@ -291,6 +294,23 @@ class Sandbox:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def as_given(url: StrOrURL) -> StrOrURL:
+    """Return a URL that is requested exactly as written, where it can be.
+
+    A URL Home Assistant gave is requested as it is (its escapes kept: a
+    provider signs and requests the URL it was given); one that is not
+    ready for the wire (spaces, text not in ASCII) is escaped by aiohttp.
+    """
+    if not isinstance(url, str) or not url.isascii():
+        return url
+    if any(character.isspace() or not character.isprintable() for character in url):
+        return url
+    try:
+        return URL(url, encoded=True)
+    except ValueError:
+        return url
 
 
 async def wait_for(event: asyncio.Event, seconds: float) -> bool:

@@ -1141,3 +1141,19 @@ async def test_the_integration_s_announce_call_plays_out(
         item for item in sandbox.sandbox.received("twilio") if "/Calls/" in item.path
     ]
     assert len(updated) == (outcome == "voicemail")
+
+
+async def test_callbacks_go_to_the_url_as_given_and_are_signed_over_it(
+    sandbox: SandboxServer, session: aiohttp.ClientSession, home: Home
+) -> None:
+    """Escapes in the query are kept on the wire, as in the signature."""
+    sandbox.sandbox.progress = PROGRESS
+    url = home.url("/hook", call="c%2F1%2B2", leg="one")
+    form = announce_form(home, machine_detection=None, StatusCallback=url)
+    await create(sandbox, session, form)
+    await home.wait_for(5)
+    for hit in home.by("one"):
+        assert hit.url == url
+        assert hit.headers["X-Twilio-Signature"] == twilio.signature(
+            TOKEN, url, hit.form
+        )
