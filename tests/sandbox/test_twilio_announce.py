@@ -398,7 +398,7 @@ async def test_a_person_pressing_first_wins_over_the_outcome(
     sandbox: SandboxServer, session: aiohttp.ClientSession, home: Home
 ) -> None:
     """A digit pressed by hand before the outcome's own is the one reported."""
-    sandbox.sandbox.progress = (2.0, 2.2)
+    sandbox.sandbox.progress = (0.8, 0.9)  # answered at 0.4 s, 1 pressed at 0.8 s
     sandbox.sandbox.announce_outcome = "press_1"
     sid = await create(sandbox, session, announce_form(home, machine_detection=None))
     call = sandbox.sandbox.calls[sid]
