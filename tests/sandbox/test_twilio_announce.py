@@ -825,7 +825,7 @@ async def test_an_update_stops_the_play_at_once(
     status: str,
 ) -> None:
     """Hung up while it rings, or before the machine detection: nothing more."""
-    sandbox.sandbox.progress = (0.4, 0.8)
+    sandbox.sandbox.progress = (1.0, 1.6)  # rings at 0.25 s, answers at 0.5 s
     sandbox.sandbox.announce_outcome = outcome
     sid = await create(sandbox, session, announce_form(home))
     for _ in range(400):
