@@ -3,8 +3,10 @@
 It implements each provider's documented API (credential checks, validation
 errors, success), logs every request, can answer with queued canned answers,
 and plays calls out: statuses posted to Home Assistant's webhook (telSpiel,
-TeleCMI), Spokn's leg callbacks, the voice panel's reports and Ameyo's answer. Tests run it on a
-random loopback port; `python -m sandbox` runs it for a person.
+TeleCMI), Spokn's leg callbacks, the voice panel's reports and Ameyo's answer.
+Announce calls (Twilio, TeleCMI) play out by `Sandbox.announce_outcome`; a
+digit is pressed by hand with `Sandbox.press`. Tests run it on a random
+loopback port; `python -m sandbox` runs it for a person.
 """
 
 from __future__ import annotations

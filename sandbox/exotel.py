@@ -356,7 +356,7 @@ async def _play(
 ) -> None:
     """Post a call's status callbacks as it plays out."""
     elapsed = 0.0
-    for event in plan(sandbox.ending, *progress):
+    for event in plan(sandbox.plain_ending, *progress):
         await asyncio.sleep(event.at - elapsed)
         elapsed = event.at
         full = event.kind in placed.events

@@ -152,7 +152,9 @@ async def _report_legs(
     connect_after, end_after = progress
     placed = datetime.now(UTC)
     elapsed = 0.0
-    for at, leg, status, duration in legs(sandbox.ending, connect_after, end_after):
+    for at, leg, status, duration in legs(
+        sandbox.plain_ending, connect_after, end_after
+    ):
         await asyncio.sleep(at - elapsed)
         elapsed = at
         sandbox.calls[call_id].reported.append(f"leg {leg}: {status}")

@@ -1,7 +1,8 @@
 """The sandbox's state file: what it keeps across restarts.
 
 The webhook URLs pasted into its page and the page's settings (how calls end,
-Ameyo's delay and outcome, TeleCMI's format) are kept in a JSON file, given as
+how announce calls play out, Ameyo's delay and outcome, TeleCMI's format) are
+kept in a JSON file, given as
 `python -m sandbox --state PATH` (`scripts/develop` keeps it beside Home
 Assistant's configuration). Calls and the request log are not kept.
 
@@ -26,7 +27,7 @@ from typing import Any
 
 from . import ameyo, telecmi
 from .control import ENDINGS, MAX_AMEYO_DELAY
-from .core import Sandbox
+from .core import ANNOUNCE_OUTCOMES, Sandbox
 
 LOGGER = logging.getLogger("sandbox")
 VERSION = 1
@@ -42,6 +43,7 @@ def snapshot(sandbox: Sandbox) -> dict[str, Any]:
         "version": VERSION,
         "webhooks": dict(sandbox.webhooks),
         "ending": sandbox.ending,
+        "announce_outcome": sandbox.announce_outcome,
         "ameyo_delay": sandbox.ameyo_delay,
         "ameyo_outcome": sandbox.ameyo_outcome,
         "telecmi_format": sandbox.telecmi_format,
@@ -96,6 +98,7 @@ def _read(path: Path, providers: Collection[str]) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "webhooks": _webhooks(data, providers),
         "ending": _choice(data, "ending", ENDINGS),
+        "announce_outcome": _choice(data, "announce_outcome", ANNOUNCE_OUTCOMES),
         "ameyo_delay": _delay(data),
         "ameyo_outcome": _choice(data, "ameyo_outcome", tuple(ameyo.OUTCOMES)),
         "telecmi_format": _choice(data, "telecmi_format", telecmi.FORMATS),

@@ -120,7 +120,9 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
             )
         if call is None:
             return _text(NO_RECORD)
-        return _text(report_line(sandbox, ident, clock() - call.placed, sandbox.ending))
+        return _text(
+            report_line(sandbox, ident, clock() - call.placed, sandbox.plain_ending)
+        )
 
     return [
         route(path, sandbox.wrap("voice_panel", handler))

@@ -21,6 +21,7 @@ from sandbox.state import snapshot
 WEBHOOK = "http://127.0.0.1:8123/api/webhook/abc"
 SETTINGS = {
     "ending": "busy",
+    "announce_outcome": "by_hand",
     "ameyo_outcome": "on_break",
     "ameyo_delay": "0.5",
     "telecmi_format": "chub-india",
@@ -71,6 +72,7 @@ async def test_webhook_and_settings_survive_a_restart(
     second, url = await start(path)
     assert second.webhooks == {"telecmi": WEBHOOK}
     assert (second.ending, second.ameyo_outcome) == ("busy", "on_break")
+    assert second.announce_outcome == "by_hand"
     assert (second.ameyo_delay, second.telecmi_format) == (0.5, "chub-india")
     async with session.get(f"{url}/") as answer:
         page = await answer.text()
@@ -78,15 +80,42 @@ async def test_webhook_and_settings_survive_a_restart(
     assert "<option selected>busy</option>" in page
     assert "<option selected>on_break</option>" in page
     assert "<option selected>chub-india</option>" in page
+    assert "<option selected>by_hand</option>" in page
     assert sorted(os.listdir(path.parent)) == ["sandbox.json"]  # no temporary left
     assert json.loads(path.read_text()) == {
         "version": 1,
         "webhooks": {"telecmi": WEBHOOK},
         "ending": "busy",
+        "announce_outcome": "by_hand",
         "ameyo_delay": 0.5,
         "ameyo_outcome": "on_break",
         "telecmi_format": "chub-india",
     }
+
+
+@pytest.mark.parametrize(
+    ("content", "outcome", "ending"),
+    [
+        ({"announce_outcome": "voicemail"}, "voicemail", "completed"),
+        (
+            {"announce_outcome": "no_answer", "ending": "voicemail"},
+            "no_answer",
+            "voicemail",
+        ),
+        ({"ending": "busy"}, "press_1", "busy"),  # an older file: the default
+    ],
+)
+async def test_the_announce_outcome_is_read_back(
+    start: Start,
+    tmp_path: Path,
+    content: dict[str, str],
+    outcome: str,
+    ending: str,
+) -> None:
+    path = tmp_path / "sandbox.json"
+    path.write_text(json.dumps(content))
+    sandbox, _ = await start(path)
+    assert (sandbox.announce_outcome, sandbox.ending) == (outcome, ending)
 
 
 async def test_a_removed_webhook_stays_removed(
@@ -146,6 +175,8 @@ async def test_an_older_file_keeps_what_it_has(start: Start, tmp_path: Path) -> 
         b'{"ending": "exploded"}',
         b'{"ending": "busy", "ameyo_outcome": 3}',
         b'{"ending": "busy", "telecmi_format": "legacy"}',
+        b'{"ending": "busy", "announce_outcome": "press_9"}',
+        b'{"ending": "busy", "announce_outcome": null}',
         b'{"ending": "busy", "ameyo_delay": "5"}',
         b'{"ending": "busy", "ameyo_delay": true}',
         b'{"ending": "busy", "ameyo_delay": -1}',

@@ -368,7 +368,11 @@ BILLION_LAUGHS = (
         ({"Url": "/twiml", "Twiml": None}, 21205, "Url is not a valid URL: /twiml"),
         ({"Url": "http://[::1", "Twiml": None}, 21205, "Url is not a valid URL"),
         ({"Url": "ftp://h/t", "Twiml": None}, 21205, "Url is not a valid URL"),
-        ({"Twiml": LONG_TWIML}, 21205, "Twiml is too long: 4001 characters"),
+        (
+            {"Twiml": LONG_TWIML},
+            32018,
+            "Twiml size exceeded maximum allowed value of 4000 characters: 4001",
+        ),
         ({"Twiml": "<Response><Dial>"}, 12100, "Document parse failure"),
         ({"Twiml": "dial B please"}, 12100, "Document parse failure"),
         ({"Twiml": f"<Dial>{B}</Dial>"}, 12100, "is not <Response>"),
