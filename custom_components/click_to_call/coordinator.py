@@ -502,7 +502,7 @@ class CallCoordinator:
             and update.answered_by is AnsweredBy.MACHINE
         ):
             self._async_machine_answered(record)
-        return self.client.answer_to(update)
+        return self.client.answer_to(update, record.announcement)
 
     @callback
     def _async_machine_answered(self, record: CallRecord) -> None:

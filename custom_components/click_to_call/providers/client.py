@@ -165,7 +165,9 @@ class ProviderClient[ConfigT: ProviderConfig](ABC):
         """
         return None
 
-    def answer_to(self, update: CallUpdate) -> tuple[str, str] | None:
+    def answer_to(
+        self, update: CallUpdate, announcement: Announcement | None = None
+    ) -> tuple[str, str] | None:
         """Return what to answer a report it sent (body, content type).
 
         The class's `callback_reply`; a provider that waits for instructions

@@ -253,7 +253,9 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
         body["pcmo"] = pcmo
         return body
 
-    def answer_to(self, update: CallUpdate) -> tuple[str, str] | None:
+    def answer_to(
+        self, update: CallUpdate, announcement: Announcement | None = None
+    ) -> tuple[str, str] | None:
         """Answer the digit's report with what to do next (a PCMO array)."""
         if update.digits is None:
             return self.callback_reply
@@ -291,10 +293,11 @@ def digits_url(request: DialRequest, announcement: Announcement) -> str:
 
 def parse_pcmo_answer(answer: HttpAnswer) -> str | None:
     """Return a PCMO call's request_id; raise what its code means."""
-    if answer.server_error:
-        raise ProviderUnavailableError(f"TeleCMI answered HTTP {answer.status}")
     data = _json_or_none(answer)
     code = data.get("code") if isinstance(data, dict) else None
+    if answer.server_error and code not in _PCMO_INVALID:
+        # (TeleCMI's own 502 says a property is missing: its JSON tells.)
+        raise ProviderUnavailableError(f"TeleCMI answered HTTP {answer.status}")
     message = _message(answer, f"code {code}")
     if code == _PCMO_AUTH or answer.status in (401, 404):
         raise AuthenticationError(message)

@@ -253,12 +253,18 @@ class TwilioClient(ProviderClient[TwilioConfig]):
             "</Dial></Response>"
         )
 
-    def answer_to(self, update: CallUpdate) -> tuple[str, str] | None:
-        """Answer the digit's report with what to say next: thanks, or goodbye."""
+    def answer_to(
+        self, update: CallUpdate, announcement: Announcement | None = None
+    ) -> tuple[str, str] | None:
+        """Answer the digit's report with what to say next: thanks, or goodbye.
+
+        In the message's language and voice, where the call is known.
+        """
         if update.digits is None:
             return self.callback_reply
         said = THANKS if update.digits == CONFIRM else GOODBYE
-        return (f"<Response><Say>{said}</Say><Hangup/></Response>", "text/xml")
+        say = f"<Say>{said}</Say>" if announcement is None else _say(announcement, said)
+        return (f"<Response>{say}<Hangup/></Response>", "text/xml")
 
     async def async_machine_answered(
         self, provider_call_id: str, announcement: Announcement
