@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 import shutil
 from typing import Any
+from urllib.parse import parse_qs
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
@@ -33,13 +34,21 @@ from custom_components.click_to_call.const import (
 )
 from custom_components.click_to_call.contacts import SUBENTRY_CONTACT
 from custom_components.click_to_call.providers.models import CallStatus, CallUpdate
-from tests.conftest import EntryFactory, SandboxServer, telecmi_data, telspiel_data
+from tests.conftest import (
+    EntryFactory,
+    SandboxServer,
+    serve_webhooks,
+    telecmi_data,
+    telspiel_data,
+    twilio_data,
+)
 
 pytestmark = pytest.mark.usefixtures("integration")
 
 FOLDER = Path(__file__).parent.parent / "blueprints" / "automation" / "click_to_call"
 CALL_CONTACT = "call_contact.yaml"
 CALL_UNTIL_ANSWERED = "call_until_answered.yaml"
+ALERT_UNTIL_CONFIRMED = "alert_until_confirmed.yaml"
 SOURCE = "https://github.com/click-to-call/ha-click-to-call/blob/main/"
 AUTOMATION = "automation.blueprint_under_test"
 WEBHOOK = "/api/webhook/telecmi-webhook"
@@ -52,7 +61,9 @@ CONTACTS = {
 }
 
 
-@pytest.mark.parametrize("name", [CALL_CONTACT, CALL_UNTIL_ANSWERED])
+@pytest.mark.parametrize(
+    "name", [CALL_CONTACT, CALL_UNTIL_ANSWERED, ALERT_UNTIL_CONFIRMED]
+)
 def test_blueprint_is_valid(name: str) -> None:
     """Home Assistant's own loader and schema take the file as it is."""
     data = load_yaml_dict(FOLDER / name)
@@ -86,7 +97,7 @@ def blueprints(hass: HomeAssistant, tmp_path: Path) -> None:
     hass.config.config_dir = str(tmp_path)
     target = Path(hass.config.path("blueprints/automation/click_to_call"))
     target.mkdir(parents=True)
-    for name in (CALL_CONTACT, CALL_UNTIL_ANSWERED):
+    for name in (CALL_CONTACT, CALL_UNTIL_ANSWERED, ALERT_UNTIL_CONFIRMED):
         shutil.copy(FOLDER / name, target / name)
 
 
@@ -472,3 +483,125 @@ async def test_an_answer_reported_before_the_wait_begins_counts(
     await wait(hass, freezer, 61, until=lambda: not running(hass))
 
     assert dialled(sandbox) == numbers("Mom")
+
+
+# Alert these contacts until one confirms (announce calls, Twilio's sandbox).
+
+
+@pytest.fixture
+async def announcing(
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    blueprints: None,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> MockConfigEntry:
+    """A Twilio account with three contacts; its sandbox plays calls out."""
+    entry = await setup_entry(twilio_data(sandbox), {CONF_REPEAT_INTERVAL: 0})
+    for name, number in (
+        ("Ann", "+14155550111"),
+        ("Ben", "+14155550112"),
+        ("Cat", "+14155550113"),
+    ):
+        await add_contact(hass, entry, name, number)
+    await serve_webhooks(hass, hass_client_no_auth)
+    sandbox.sandbox.progress = (0.02, 0.05)
+    return entry
+
+
+def announced(sandbox: SandboxServer) -> list[str]:
+    return [
+        parse_qs(item.body.decode())["To"][0]
+        for item in sandbox.sandbox.received("twilio")
+        if item.path.endswith("/Calls.json")
+    ]
+
+
+def skips(hass: HomeAssistant) -> list[str]:
+    """The reasons the run's trace gives for each contact skipped."""
+    from homeassistant.components.trace.const import DATA_TRACE
+
+    [trace] = hass.data[DATA_TRACE][AUTOMATION].values()
+    # The "Skipped" step (the `else` of each contact's outcome), in time.
+    return [
+        skipped
+        for _, skipped in sorted(
+            (step["timestamp"], step["changed_variables"]["skipped"])
+            for path, steps in trace.as_extended_dict()["trace"].items()
+            if path.endswith("/else/0")
+            for step in steps
+        )
+    ]
+
+
+async def test_the_alert_skips_a_voicemail_and_no_answer_and_stops_at_a_confirmation(
+    hass: HomeAssistant,
+    announcing: MockConfigEntry,
+    sandbox: SandboxServer,
+) -> None:
+    await use_blueprint(
+        hass,
+        ALERT_UNTIL_CONFIRMED,
+        contacts=["notify.ann_announce", "notify.ben_announce", "notify.cat_announce"],
+        message="Water leak in the kitchen.",
+        rounds=2,
+        answer_timeout=120,
+        pause=0,
+        cooldown=0,
+    )
+    # Each call plays out as the sandbox is told when it is placed: Ann's
+    # voicemail, Ben does not answer, Cat presses 1.
+    outcomes = iter(["no_answer", "press_1"])
+
+    @callback
+    def next_outcome(event: Event) -> None:
+        if event.data["status"] in ("voicemail", "no_answer"):
+            sandbox.sandbox.announce_outcome = next(outcomes)
+
+    hass.bus.async_listen(EVENT_CALL_UPDATED, next_outcome)
+    sandbox.sandbox.announce_outcome = "voicemail"
+
+    await ring(hass)
+    for _ in range(300):
+        await asyncio.sleep(0.01)
+        if not running(hass):
+            break
+
+    assert not running(hass)
+    assert announced(sandbox) == ["+14155550111", "+14155550112", "+14155550113"]
+    assert hass.states.get("sensor.cat_last_call_status").state == "acknowledged"  # type: ignore[union-attr]
+    assert skips(hass) == [
+        "Ann: a voicemail or machine answered",
+        "Ben: did not answer",
+    ]
+
+
+async def test_the_alert_calls_the_list_again_in_rounds(
+    hass: HomeAssistant,
+    announcing: MockConfigEntry,
+    sandbox: SandboxServer,
+) -> None:
+    """Nobody confirms: answered without the key, each round; two rounds."""
+    await use_blueprint(
+        hass,
+        ALERT_UNTIL_CONFIRMED,
+        contacts=["notify.ann_announce", "notify.ben_announce"],
+        message="Smoke in the hall.",
+        rounds=2,
+        pause=0,
+        cooldown=0,
+    )
+    sandbox.sandbox.announce_outcome = "no_digit"
+    await ring(hass)
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        if not running(hass):
+            break
+
+    assert not running(hass)
+    assert announced(sandbox) == ["+14155550111", "+14155550112"] * 2
+    assert (
+        skips(hass)
+        == ["Ann: answered, but did not press 1", "Ben: answered, but did not press 1"]
+        * 2
+    )

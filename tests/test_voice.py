@@ -259,3 +259,91 @@ def test_the_llm_platform_serves_only_the_assist_api(hass: HomeAssistant) -> Non
         "click_to_call__dial",
         "click_to_call__announce",
     ]
+
+
+@pytest.fixture
+async def announcing(
+    hass: HomeAssistant, assist: None, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> MockConfigEntry:
+    """A TeleCMI account that can announce (its number set), with Mom."""
+    entry = await setup_entry(
+        telecmi_data(sandbox, caller_id="919100000000"), {CONF_REPEAT_INTERVAL: 0}
+    )
+    await add_contact(hass, entry, MOM)
+    return entry
+
+
+def spoken(sandbox: SandboxServer) -> list[str]:
+    return [
+        call.spoken[0]
+        for call in sandbox.sandbox.calls.values()
+        if call.kind == "announce"
+    ]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "tell Mom dinner is ready",
+        "call Mom and say dinner is ready",
+        "tell amma dinner is ready",
+        "Call mother and say dinner is ready",
+    ],
+)
+async def test_a_message_is_spoken_to_a_contact(
+    hass: HomeAssistant,
+    announcing: MockConfigEntry,
+    sandbox: SandboxServer,
+    sentence: str,
+) -> None:
+    """One sentence, one call: the dial sentences hear "call Mom and say …"
+    too, and must not place a second call."""
+    answer = await say(hass, sentence)
+    assert answer == "Calling Mom to say: dinner is ready"
+    assert spoken(sandbox) == ["dinner is ready Press 1 to confirm."]
+    assert len(sandbox.sandbox.received("telecmi")) == 1
+
+
+async def test_tell_is_ours_only_for_a_contact(
+    hass: HomeAssistant, announcing: MockConfigEntry, sandbox: SandboxServer
+) -> None:
+    answer = await say(hass, "tell me a joke")
+    assert "Calling" not in answer
+    assert "I don't know anyone" not in answer
+    assert sandbox.sandbox.received("telecmi") == []
+
+
+async def test_a_contact_whose_account_cannot_announce_hears_why(
+    hass: HomeAssistant, assist: None, sandbox: SandboxServer, setup_entry: EntryFactory
+) -> None:
+    entry = await setup_entry(spokn_data(sandbox))
+    await add_contact(hass, entry, {"name": "Dad", "number": "+91 91234 56789"})
+    answer = await say(hass, "call Dad and say dinner is ready")
+    assert answer.startswith("I did not call Dad. Spokn can only connect two numbers")
+    assert sandbox.sandbox.received("spokn") == []
+
+
+async def test_an_llm_agent_speaks_a_message_to_a_contact(
+    hass: HomeAssistant, announcing: MockConfigEntry, sandbox: SandboxServer
+) -> None:
+    api = await llm.async_get_api(hass, llm.LLM_API_ASSIST, llm_context())
+    name = (
+        "click_to_call__announce"
+        if sys.version_info >= (3, 14)
+        else "ClickToCallAnnounce"
+    )
+    [tool] = [tool for tool in api.tools if tool.name == name]
+    assert "Mom (also Amma, Mother)" in str(tool.description)
+
+    result = await api.async_call_tool(
+        llm.ToolInput(
+            tool_name=tool.name,
+            tool_args={"contact": "Mom", "message": "the oven is on"},
+        )
+    )
+
+    data = result_data(result)
+    answer = data.get("speech_slots", data)
+    assert answer["status"] == "initiated"
+    assert answer["contact"] == "Mom"
+    assert spoken(sandbox) == ["the oven is on Press 1 to confirm."]
