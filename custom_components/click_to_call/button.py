@@ -8,7 +8,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .contacts import Contact
 from .coordinator import ClickToCallConfigEntry
-from .entity import ClickToCallEntity
+from .entity import ClickToCallEntity, add_to_each_contact
 
 # Presses go to the coordinator, which needs no limit of its own.
 PARALLEL_UPDATES = 0
@@ -20,11 +20,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add a call button to each contact's device."""
-    for contact in entry.runtime_data.contacts.values():
-        async_add_entities(
-            [ContactCallButton(entry, contact)],
-            config_subentry_id=contact.subentry_id,
-        )
+    add_to_each_contact(
+        entry, async_add_entities, lambda contact: ContactCallButton(entry, contact)
+    )
 
 
 class ContactCallButton(ClickToCallEntity, ButtonEntity):

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from homeassistant.core import callback
 from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .calls import CallRecord
 from .contacts import Contact
 from .coordinator import ClickToCallConfigEntry
 from .devices import account_device, contact_device, contact_identifier
+
+
+def add_to_each_contact(
+    entry: ClickToCallConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make: Callable[[Contact], Entity],
+) -> None:
+    """Add one entity to each contact's device (its subentry's)."""
+    for contact in entry.runtime_data.contacts.values():
+        async_add_entities([make(contact)], config_subentry_id=contact.subentry_id)
 
 
 class ClickToCallEntity(Entity):

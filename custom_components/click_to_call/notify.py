@@ -10,7 +10,7 @@ from .compat import NotifyEntityFeature
 from .const import ATTR_MESSAGE
 from .contacts import Contact
 from .coordinator import ClickToCallConfigEntry
-from .entity import ClickToCallEntity
+from .entity import ClickToCallEntity, add_to_each_contact
 
 # Messages go to the coordinator, which needs no limit of its own.
 PARALLEL_UPDATES = 0
@@ -24,11 +24,9 @@ async def async_setup_entry(
     """Add an announce entity to each contact, where the provider can announce."""
     if not entry.runtime_data.client.announces:
         return
-    for contact in entry.runtime_data.contacts.values():
-        async_add_entities(
-            [ContactAnnounceEntity(entry, contact)],
-            config_subentry_id=contact.subentry_id,
-        )
+    add_to_each_contact(
+        entry, async_add_entities, lambda contact: ContactAnnounceEntity(entry, contact)
+    )
 
 
 class ContactAnnounceEntity(ClickToCallEntity, NotifyEntity):

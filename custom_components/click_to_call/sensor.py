@@ -18,7 +18,7 @@ from homeassistant.helpers.typing import StateType
 from .calls import CallRecord
 from .contacts import Contact
 from .coordinator import ClickToCallConfigEntry
-from .entity import CallFollowingEntity
+from .entity import CallFollowingEntity, add_to_each_contact
 from .providers.models import CallStatus
 
 PARALLEL_UPDATES = 0
@@ -60,11 +60,11 @@ async def async_setup_entry(
 ) -> None:
     """Add the account's sensors, and each contact's last call status."""
     async_add_entities(LastCallSensor(entry, description) for description in SENSORS)
-    for contact in entry.runtime_data.contacts.values():
-        async_add_entities(
-            [LastCallSensor(entry, LAST_CALL_STATUS, contact)],
-            config_subentry_id=contact.subentry_id,
-        )
+    add_to_each_contact(
+        entry,
+        async_add_entities,
+        lambda contact: LastCallSensor(entry, LAST_CALL_STATUS, contact),
+    )
 
 
 class LastCallSensor(CallFollowingEntity, SensorEntity):

@@ -10,7 +10,11 @@ import aiohttp
 from aiohttp import web
 import pytest
 
-from custom_components.click_to_call.providers import models, telecmi as integration
+from custom_components.click_to_call.providers import (
+    announce,
+    models,
+    telecmi as integration,
+)
 from sandbox import telecmi
 from tests.conftest import SandboxServer
 from tests.sandbox.home import Hit, Home
@@ -536,9 +540,9 @@ async def test_the_integration_s_announce_call_plays_out(
     assert [update.status.value for update in updates] == statuses
     assert [sandbox.sandbox.received("telecmi")[0].path] == [INDIA]
     call = sandbox.sandbox.calls[result.provider_call_id]
-    spoken = f"{AWKWARD} {integration.PROMPT}"
+    spoken = f"{AWKWARD} {announce.PROMPT}"
     if outcome in ("press_1", "press_2"):
-        said = integration.THANKS if outcome == "press_1" else integration.GOODBYE
+        said = announce.after_digits("1" if outcome == "press_1" else "2")
         assert call.spoken == [spoken, spoken, said]
         assert json.loads(call.answers[0]) == [
             {"action": "speak", "text": said},

@@ -10,7 +10,11 @@ import aiohttp
 from aiohttp import web
 import pytest
 
-from custom_components.click_to_call.providers import models, twilio as integration
+from custom_components.click_to_call.providers import (
+    announce as words,
+    models,
+    twilio as integration,
+)
 from custom_components.click_to_call.providers.http import basic_authorization
 from sandbox import twilio
 from tests.conftest import SandboxServer
@@ -1127,11 +1131,11 @@ async def test_the_integration_s_announce_call_plays_out(
     assert [update.status.value for update in updates] == statuses
     assert {update.call_id for update in updates} == {"c1"}
     call = sandbox.sandbox.calls[result.provider_call_id]
-    spoken = f"{AWKWARD} {integration.PROMPT}"
+    spoken = f"{AWKWARD} {words.PROMPT}"
     if outcome == "voicemail" and voicemail == "leave_message":
         assert call.spoken == [spoken, AWKWARD]
     elif outcome in ("press_1", "press_2"):
-        said = integration.THANKS if outcome == "press_1" else integration.GOODBYE
+        said = words.after_digits("1" if outcome == "press_1" else "2")
         assert call.spoken == [spoken, said]
         assert call.answers == [f"<Response><Say>{said}</Say><Hangup/></Response>"]
     else:

@@ -15,6 +15,7 @@ import re
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from .announce import PROMPT, after_digits, digits_pressed
 from .client import ProviderClient
 from .errors import (
     AuthenticationError,
@@ -29,7 +30,6 @@ from .fields import epoch_ms, seconds, short_text
 from .http import HttpAnswer
 from .models import (
     Announcement,
-    AnsweredBy,
     Callback,
     CallStatus,
     CallUpdate,
@@ -55,10 +55,6 @@ _PCMO_AUTH: Final = 420
 _PCMO_INVALID: Final = frozenset({422, 501, 502})
 # Seconds to wait for the digit after each time the message is spoken.
 INPUT_TIMEOUT: Final = 8
-CONFIRM: Final = "1"
-PROMPT: Final = "Press 1 to confirm."
-THANKS: Final = "Thank you. Goodbye."
-GOODBYE: Final = "Goodbye."
 JSON: Final = "application/json"
 # Reads the user's settings: proves the app secret and the user, rings nothing.
 CHECK_PATH: Final = "/v3/user/get"
@@ -259,8 +255,10 @@ class TelecmiClient(ProviderClient[TelecmiConfig]):
         """Answer the digit's report with what to do next (a PCMO array)."""
         if update.digits is None:
             return self.callback_reply
-        said = THANKS if update.digits == CONFIRM else GOODBYE
-        actions = [{"action": "speak", "text": said}, {"action": "hangup"}]
+        actions = [
+            {"action": "speak", "text": after_digits(update.digits)},
+            {"action": "hangup"},
+        ]
         return json.dumps(actions), JSON
 
     def _credentials(self) -> dict[str, Any]:
@@ -315,7 +313,7 @@ def parse_pcmo_answer(answer: HttpAnswer) -> str | None:
 
 
 def parse_digits(data: dict[str, Any], query: dict[str, str]) -> CallUpdate:
-    """Map the digit an input action posts: 1 confirms; a person pressed it.
+    """Map the digit an input action posts.
 
     The call is named in the URL, with its key: TeleCMI signs nothing.
     """
@@ -324,13 +322,7 @@ def parse_digits(data: dict[str, Any], query: dict[str, str]) -> CallUpdate:
     digits = str(value).strip() if isinstance(value, str | int) else ""
     if isinstance(value, bool) or not 0 < len(digits) <= 32:
         raise CallbackError("no digits in a digits report")
-    return CallUpdate(
-        CallStatus.ACKNOWLEDGED if digits == CONFIRM else CallStatus.CONNECTED,
-        call_id=query["call"],
-        digits=digits,
-        answered_by=AnsweredBy.HUMAN,
-        report_key=query.get("key", ""),
-    )
+    return digits_pressed(query["call"], digits, query.get("key", ""))
 
 
 def parse_answer(answer: HttpAnswer, *, excerpt: bool = True) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from xml.sax.saxutils import escape, quoteattr
 
+from .announce import PROMPT, after_digits, digits_pressed
 from .client import ProviderClient
 from .errors import (
     AuthenticationError,
@@ -61,11 +62,6 @@ LEG_A, LEG_B, LEG_DIAL, LEG_B_MACHINE = "a", "b", "dial", "b-amd"
 LEG_ONE, LEG_DIGITS, LEG_MACHINE = "one", "digits", "amd"
 # The Twiml parameter takes at most this many characters.
 MAX_TWIML: Final = 4000
-# The digit that confirms an announcement, and what is said around it.
-CONFIRM: Final = "1"
-PROMPT: Final = "Press 1 to confirm."
-THANKS: Final = "Thank you. Goodbye."
-GOODBYE: Final = "Goodbye."
 # Seconds to wait for the digit once the message has been spoken.
 GATHER_TIMEOUT: Final = "5"
 # Characters XML 1.0 cannot hold (TwiML with one would not parse).
@@ -262,7 +258,7 @@ class TwilioClient(ProviderClient[TwilioConfig]):
         """
         if update.digits is None:
             return self.callback_reply
-        said = THANKS if update.digits == CONFIRM else GOODBYE
+        said = after_digits(update.digits)
         say = f"<Say>{said}</Say>" if announcement is None else _say(announcement, said)
         return (f"<Response>{say}<Hangup/></Response>", "text/xml")
 
@@ -482,23 +478,11 @@ def _port_variants(url: str) -> tuple[str, str]:
 
 
 def _digits(call_id: str, fields: dict[str, str]) -> CallUpdate:
-    """Map the <Gather action>: the digit pressed (1 confirms), by a person."""
+    """Map the <Gather action>: the digit pressed."""
     digits = fields.get("Digits", "")
     if not (0 < len(digits) <= 32):
         raise CallbackError("no digits in a digits report")
-    if digits == CONFIRM:
-        return CallUpdate(
-            CallStatus.ACKNOWLEDGED,
-            call_id=call_id,
-            digits=digits,
-            answered_by=AnsweredBy.HUMAN,
-        )
-    return CallUpdate(
-        CallStatus.CONNECTED,
-        call_id=call_id,
-        digits=digits,
-        answered_by=AnsweredBy.HUMAN,
-    )
+    return digits_pressed(call_id, digits)
 
 
 def _machine(call_id: str, fields: dict[str, str]) -> CallUpdate:
