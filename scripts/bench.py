@@ -5,6 +5,11 @@ debug mode) runs in this process; the provider sandbox runs in its own process
 on loopback, so it does not share Home Assistant's loop. Every line prints a
 median, a p95 and a ratio to its baseline; nothing here asserts a time.
 
+The floor is what the contract asks of a dial and nothing more, in the same
+Home Assistant: rest_command's request, then the dial's writes of real
+entities and its bus event (see `Floor`); a report's floor is a webhook that
+writes the same.
+
     python scripts/bench.py [--quick] [--profile]
 
 --profile prints where 1,000 dials spend their time (cProfile) instead.
@@ -17,6 +22,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, contextmanager
 import cProfile
+from dataclasses import dataclass
 import gc
 import json
 import logging
@@ -43,15 +49,31 @@ from aiohttp import ClientSession  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
 from homeassistant import loader  # noqa: E402
 from homeassistant.components import conversation, webhook  # noqa: E402
-from homeassistant.config_entries import ConfigSubentry  # noqa: E402
-from homeassistant.const import __version__ as HA_VERSION  # noqa: E402
+from homeassistant.components.event import EventEntity  # noqa: E402
+from homeassistant.components.sensor import (  # noqa: E402
+    SensorDeviceClass,
+    SensorEntity,
+)
+from homeassistant.config_entries import (  # noqa: E402
+    ConfigEntry,
+    ConfigFlow,
+    ConfigSubentry,
+)
+from homeassistant.const import Platform, __version__ as HA_VERSION  # noqa: E402
 from homeassistant.core import Context, HomeAssistant, callback  # noqa: E402
 from homeassistant.helpers import frame  # noqa: E402
 from homeassistant.helpers.aiohttp_client import async_get_clientsession  # noqa: E402
+from homeassistant.helpers.device_registry import DeviceInfo  # noqa: E402
 from homeassistant.setup import async_setup_component  # noqa: E402
+from homeassistant.util.json import json_loads  # noqa: E402
+from homeassistant.util.ulid import ulid_now  # noqa: E402
 from pytest_homeassistant_custom_component.common import (  # noqa: E402
     MockConfigEntry,
+    MockModule,
+    MockPlatform,
     async_test_home_assistant,
+    mock_integration,
+    mock_platform,
 )
 
 import custom_components.click_to_call  # noqa: E402, F401
@@ -175,6 +197,197 @@ def telspiel_entry(sandbox: str, number: int = 0) -> MockConfigEntry:
     )
 
 
+# The floor: what the contract asks of a dial or a status report, and nothing
+# more, built in the bench from Home Assistant's own parts. A dial's floor is
+# rest_command sending the dial's request, then the writes a dial makes (the
+# account's last_call_status sensor and its call event entity, real entities
+# written through async_write_ha_state, with the same state and attributes)
+# and click_to_call_call_updated with the same data. A report's floor reads the
+# body, finds the call and writes the same entities and event.
+FLOOR_DOMAIN = "bench_floor"
+FLOOR_LINE = "floor (rest_command, the same writes and event)"
+STATUSES = [status.value for status in CallStatus]
+RANK = {status.value: status.rank for status in CallStatus}
+
+
+@dataclass(slots=True)
+class Call:
+    """A call as the floor keeps it: its status, provider, and how it is shown."""
+
+    status: str
+    provider: str
+    described: dict[str, Any]
+
+
+class FloorEntity:
+    """What the floor's entities share with ours: device, no polling, no ids kept."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+    _unrecorded_attributes = frozenset({"call_id", "provider_call_id"})
+
+    def __init__(self, entry_id: str, key: str, name: str) -> None:
+        """Name the entity on the floor's device."""
+        self._attr_unique_id = f"{entry_id}_{key}"
+        self._attr_name = name
+        self._attr_device_info = DeviceInfo(
+            identifiers={(FLOOR_DOMAIN, entry_id)}, name="Floor"
+        )
+
+
+class FloorStatusSensor(FloorEntity, SensorEntity):
+    """The account's last_call_status: an enum of the statuses, the call described."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_options = STATUSES
+
+    def __init__(self, entry_id: str) -> None:
+        """Show no call yet."""
+        super().__init__(entry_id, "last_call_status", "Last call status")
+        self.status: str | None = None
+        self.described: dict[str, Any] | None = None
+
+    # Read as ours are, from what the floor keeps (not _attr_ setters).
+    @property
+    def native_value(self) -> str | None:
+        """Return the last call's status."""
+        return self.status
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Describe the last call."""
+        return self.described
+
+
+class FloorEventEntity(FloorEntity, EventEntity):
+    """The account's call event entity: one event per status change."""
+
+    _attr_event_types = STATUSES
+
+    def __init__(self, entry_id: str) -> None:
+        """Name the entity."""
+        super().__init__(entry_id, "call", "Call")
+
+
+class FloorFlow(ConfigFlow, domain=FLOOR_DOMAIN):
+    """The floor's account is added by the bench: its flow only has to exist."""
+
+
+class Floor:
+    """The floor's account: its two entities, its calls, and the bus event."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Start with no calls; the entities come with the platforms."""
+        self.hass = hass
+        self.entry_id = entry_id
+        self.sensor = FloorStatusSensor(entry_id)
+        self.event = FloorEventEntity(entry_id)
+        # Calls that reports may name, by id; the call the sensor shows.
+        self.calls: dict[str, Call] = {}
+        self.latest: Call | None = None
+
+    @callback
+    def async_placed(
+        self,
+        provider: str,
+        to: str,
+        from_: str | None,
+        provider_call_id: str | None = None,
+        call_id: str | None = None,
+    ) -> Call:
+        """Show a call the provider took, as a dial shows it."""
+        call = Call(
+            "initiated",
+            provider,
+            {
+                "call_id": call_id or ulid_now(),
+                "to": to,
+                "from": from_,
+                "contact": None,
+                "reference": None,
+                "provider_call_id": provider_call_id,
+                "duration": None,
+                "error": None,
+                "reason": None,
+                "kind": "dial",
+                "answered_by": None,
+                "digits": None,
+            },
+        )
+        self.latest = call
+        self.async_show(call)
+        return call
+
+    @callback
+    def async_show(self, call: Call) -> None:
+        """Write the entities and fire the bus event for a change to a call."""
+        described = call.described
+        self.event._trigger_event(call.status, described)
+        self.event.async_write_ha_state()
+        if call is self.latest:
+            self.sensor.status = call.status
+            self.sensor.described = described
+            self.sensor.async_write_ha_state()
+        self.hass.bus.async_fire(
+            EVENT_CALL_UPDATED,
+            {
+                "entry_id": self.entry_id,
+                "call_id": described["call_id"],
+                "status": call.status,
+                "to": described["to"],
+                "from": described["from"],
+                "reference": described["reference"],
+                "provider": call.provider,
+                "provider_call_id": described["provider_call_id"],
+                "duration": described["duration"],
+                "error": described["error"],
+                "reason": described["reason"],
+                "contact": described["contact"],
+                "kind": described["kind"],
+                "answered_by": described["answered_by"],
+                "digits": described["digits"],
+            },
+        )
+
+    async def webhook(self, hass: HomeAssistant, webhook_id: str, request: Any) -> None:
+        """A report's floor: read it, find its call, show a newer status."""
+        report = json_loads(await request.read())
+        call = self.calls.get(report["call_id"])
+        status = report["status"]
+        if call is None or RANK[status] <= RANK[call.status]:
+            return  # statuses only move forward
+        call.status = status
+        self.async_show(call)
+
+
+async def async_setup_floor(hass: HomeAssistant) -> Floor:
+    """Add the floor's account, its device and its two entities to Home Assistant."""
+    entry = MockConfigEntry(domain=FLOOR_DOMAIN, title="Floor")
+    floor = Floor(hass, entry.entry_id)
+
+    async def setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+        await hass.config_entries.async_forward_entry_setups(
+            entry, [Platform.SENSOR, Platform.EVENT]
+        )
+        return True
+
+    def platform(entity: Any) -> MockPlatform:
+        async def setup(hass: HomeAssistant, entry: ConfigEntry, add: Any) -> None:
+            add([entity])
+
+        return MockPlatform(async_setup_entry=setup)
+
+    mock_integration(hass, MockModule(FLOOR_DOMAIN, async_setup_entry=setup_entry))
+    mock_platform(hass, f"{FLOOR_DOMAIN}.config_flow")  # set up from an entry
+    mock_platform(hass, f"{FLOOR_DOMAIN}.sensor", platform(floor.sensor))
+    mock_platform(hass, f"{FLOOR_DOMAIN}.event", platform(floor.event))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert floor.sensor.hass is not None and floor.event.hass is not None
+    return floor
+
+
 def quantiles(samples: list[float]) -> tuple[float, float]:
     """Return the median and the 95th percentile."""
     ordered = sorted(samples)
@@ -228,7 +441,11 @@ async def interleaved(
 
 
 async def bench_dial(
-    hass: HomeAssistant, sandbox: str, counts: dict[str, int], table: Table
+    hass: HomeAssistant,
+    sandbox: str,
+    counts: dict[str, int],
+    table: Table,
+    floor: Floor,
 ) -> None:
     """Lines 1 and 2: dial latency and 200 dials at once."""
     url = f"{sandbox}{TELSPIEL_PATH}"
@@ -264,10 +481,15 @@ async def bench_dial(
             await answer.read()
             assert answer.status == 200
 
+    async def floor_dial() -> None:
+        await rest_command()
+        floor.async_placed("telspiel", "+919876543210", "+919999999999")
+
     variants = {
         "click_to_call.dial": dial,
         "rest_command": rest_command,
         "bare aiohttp post": bare_post,
+        FLOOR_LINE: floor_dial,
     }
     await interleaved(variants, 30)  # warm-up: connections, caches
     times = await interleaved(variants, counts["dials"])
@@ -276,29 +498,31 @@ async def bench_dial(
         median, p95 = quantiles(samples)
         ratio = (
             f"{median / medians['rest_command']:.2f}x rest_command, "
-            f"{median / medians['bare aiohttp post']:.2f}x bare post"
+            f"{median / medians['bare aiohttp post']:.2f}x bare post, "
+            f"{median / medians[FLOOR_LINE]:.2f}x floor"
         )
         table.add(
             f"1. dial latency: {name}", str(len(samples)), ms(median), ms(p95), ratio
         )
 
-    walls: dict[str, list[float]] = {"dial": [], "bare": []}
+    together = counts["together"]
+    walls: dict[str, list[float]] = {"dial": [], "bare": [], "floor": []}
     for _ in range(5):
-        for name, call in (("dial", dial), ("bare", bare_post)):
+        for name, call in (("dial", dial), ("bare", bare_post), ("floor", floor_dial)):
             started = time.perf_counter()
-            await asyncio.gather(*(call() for _ in range(counts["together"])))
+            await asyncio.gather(*(call() for _ in range(together)))
             walls[name].append(time.perf_counter() - started)
-    dial_wall, bare_wall = (
-        statistics.median(walls["dial"]),
-        statistics.median(walls["bare"]),
-    )
-    table.add(
-        f"2. {counts['together']} dials at once (wall)",
-        "5 runs",
-        ms(dial_wall),
-        ms(max(walls["dial"])),
-        f"{dial_wall / bare_wall:.2f}x {counts['together']} bare posts at once ({ms(bare_wall)})",
-    )
+    wall = {name: statistics.median(runs) for name, runs in walls.items()}
+    for name, what in (("dial", "dials"), ("floor", "floors")):
+        table.add(
+            f"2. {together} {what} at once (wall)",
+            "5 runs",
+            ms(wall[name]),
+            ms(max(walls[name])),
+            f"{wall[name] / wall['bare']:.2f}x {together} bare posts at once "
+            f"({ms(wall['bare'])}), {wall[name] / wall['floor']:.2f}x "
+            f"{together} floors at once",
+        )
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -381,6 +605,7 @@ async def bench_form_provider_dial(
     counts: dict[str, int],
     table: Table,
     provider: str,
+    floor: Floor,
 ) -> None:
     """Lines 7 and 8: a Twilio or Exotel dial against rest_command's same request."""
     spec = FORM_PROVIDERS[provider]
@@ -409,16 +634,28 @@ async def bench_form_provider_dial(
         )
         assert response is not None and response["status"] == "initiated", response
 
-    async def rest_command() -> None:
+    async def rest_command() -> dict[str, Any]:
         response = await hass.services.async_call(
             "rest_command", provider, {}, blocking=True, return_response=True
         )
         assert response is not None and response["status"] < 300, response
+        return response
 
-    variants = {"click_to_call.dial": dial, "rest_command": rest_command}
+    async def floor_dial() -> None:
+        answer = (await rest_command())["content"]
+        # The provider's id for the call, as the dial keeps it.
+        sid = answer["sid"] if provider == "twilio" else answer["Call"]["Sid"]
+        floor.async_placed(provider, spec["to"], spec["data"]["a_party"], sid)
+
+    variants = {
+        "click_to_call.dial": dial,
+        "rest_command": rest_command,
+        FLOOR_LINE: floor_dial,
+    }
     await interleaved(variants, 30)
     times = await interleaved(variants, counts["dials"])
     baseline = quantiles(times["rest_command"])[0]
+    floor_median = quantiles(times[FLOOR_LINE])[0]
     for name, samples in times.items():
         median, p95 = quantiles(samples)
         table.add(
@@ -426,7 +663,7 @@ async def bench_form_provider_dial(
             str(len(samples)),
             ms(median),
             ms(p95),
-            f"{median / baseline:.2f}x rest_command",
+            f"{median / baseline:.2f}x rest_command, {median / floor_median:.2f}x floor",
         )
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -478,7 +715,11 @@ async def bench_voice(
 
 
 async def bench_webhook(
-    hass: HomeAssistant, sandbox: str, counts: dict[str, int], table: Table
+    hass: HomeAssistant,
+    sandbox: str,
+    counts: dict[str, int],
+    table: Table,
+    floor: Floor,
 ) -> None:
     """Line 3: status callbacks through Home Assistant's web server."""
     assert await async_setup_component(hass, "http", {})
@@ -493,6 +734,9 @@ async def bench_webhook(
 
     webhook.async_register(
         hass, "bench", "no-op", "bench-noop", noop, allowed_methods=["POST"]
+    )
+    webhook.async_register(
+        hass, "bench", "floor", "bench-floor", floor.webhook, allowed_methods=["POST"]
     )
     server = TestServer(hass.http.app, host="127.0.0.1")
     await server.start_server()
@@ -517,11 +761,12 @@ async def bench_webhook(
 
         await asyncio.gather(*(post(body) for body in bodies))
 
-    results: dict[str, list[float]] = {"ours": [], "noop": []}
+    results: dict[str, list[float]] = {"ours": [], "noop": [], "floor": []}
     lost = posted = 0
     async with ClientSession() as client:
         for attempt in range(5):
             ids = [f"bench-{attempt}-{n}" for n in range(calls)]
+            floor.calls.clear()
             for call_id in ids:
                 tracker.async_add(
                     CallRecord(
@@ -534,6 +779,10 @@ async def bench_webhook(
                         time.time(),
                     )
                 )
+                # The same calls on the floor's account (the last one shown).
+                floor.calls[call_id] = floor.async_placed(
+                    "telspiel", "+919876543210", None, call_id=call_id
+                )
             bodies = [
                 {"call_id": call_id, "status": status}
                 for status in ("connected", "completed")
@@ -541,6 +790,7 @@ async def bench_webhook(
             ]
             for name, path in (
                 ("noop", "/api/webhook/bench-noop"),
+                ("floor", "/api/webhook/bench-floor"),
                 ("ours", "/api/webhook/bench-webhook-1"),
             ):
                 applied = 0
@@ -549,6 +799,8 @@ async def bench_webhook(
                 await post_all(client, path, bodies[:calls])
                 await post_all(client, path, bodies[calls:])
                 await hass.async_block_till_done()
+                if name == "floor":
+                    assert applied == len(bodies), applied  # the floor misses none
                 if attempt == 0:
                     continue  # warm-up: connections, caches
                 results[name].append(time.perf_counter() - started)
@@ -556,15 +808,25 @@ async def bench_webhook(
                     posted += len(bodies)
                     lost += len(bodies) - applied
     await server.close()
-    ours, baseline = (statistics.median(results[name]) for name in ("ours", "noop"))
-    throughput = counts["callbacks"] / ours
+    rate = {
+        name: counts["callbacks"] / statistics.median(runs)
+        for name, runs in results.items()
+    }
     table.add(
         f"3. webhook ingest, {counts['callbacks']} callbacks",
         "4 runs",
-        f"{throughput:,.0f}/s",
+        f"{rate['ours']:,.0f}/s",
         f"{counts['callbacks'] / max(results['ours']):,.0f}/s (slowest)",
-        f"{throughput / (counts['callbacks'] / baseline):.2f}x no-op webhook "
-        f"({counts['callbacks'] / baseline:,.0f}/s); lost {lost} of {posted}",
+        f"{rate['ours'] / rate['noop']:.2f}x no-op webhook "
+        f"({rate['noop']:,.0f}/s), {rate['ours'] / rate['floor']:.2f}x floor "
+        f"webhook; lost {lost} of {posted}",
+    )
+    table.add(
+        "3. webhook ingest: floor webhook (the same writes and event)",
+        "4 runs",
+        f"{rate['floor']:,.0f}/s",
+        f"{counts['callbacks'] / max(results['floor']):,.0f}/s (slowest)",
+        f"{rate['floor'] / rate['noop']:.2f}x no-op webhook",
     )
     await hass.config_entries.async_unload(entry.entry_id)
 
@@ -763,14 +1025,15 @@ async def main(quick: bool) -> None:
                 assert await async_setup_component(
                     hass, "rest_command", {"rest_command": rest_commands(sandbox)}
                 )
-                await bench_dial(hass, sandbox, counts, table)
+                floor = await async_setup_floor(hass)
+                await bench_dial(hass, sandbox, counts, table, floor)
                 for provider in FORM_PROVIDERS:
                     await bench_form_provider_dial(
-                        hass, sandbox, counts, table, provider
+                        hass, sandbox, counts, table, provider, floor
                     )
                 # Before the web server starts: conversation adds its views.
                 await bench_voice(hass, sandbox, counts, table)
-                await bench_webhook(hass, sandbox, counts, table)
+                await bench_webhook(hass, sandbox, counts, table, floor)
                 await bench_memory(hass, sandbox, counts, table)
         await bench_setup(sandbox, counts, table)
     bench_import(counts, table)
