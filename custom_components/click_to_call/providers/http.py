@@ -265,6 +265,8 @@ async def read_bounded(stream: aiohttp.StreamReader, limit: int) -> bytes | None
         chunk = await stream.read(limit + 1 - len(body))
         if not chunk:
             return bytes(body)
+        if not body and len(chunk) <= limit and stream.at_eof():
+            return chunk  # the usual case: all of it at once, no copy, no second read
         body += chunk
     return None
 
