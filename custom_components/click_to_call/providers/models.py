@@ -220,7 +220,19 @@ class Callback:
         """Return the media type, without its parameters."""
         return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
 
+    def received_at(self, url: str) -> Callback:
+        """Return the same report, with the webhook's URL as the provider had it.
+
+        Every field is copied (and the query, if it was read): what
+        dataclasses.replace returns, without its cost on every report.
+        """
+        report = object.__new__(Callback)
+        report.__dict__.update(self.__dict__, url=url)
+        return report
+
     @cached_property
     def query(self) -> dict[str, str]:
         """Return the query's fields (the last value of a repeated one)."""
+        if not self.query_string:
+            return {}  # most reports have none: no parsing
         return dict(parse_qsl(self.query_string, keep_blank_values=True))
