@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Mapping
-import dataclasses
 import time
 from typing import Any, Final, NoReturn
 
@@ -480,7 +479,7 @@ class CallCoordinator:
         ):
             LOGGER.debug("Ignored a report to %s: no or wrong key", title)
             return self.client.callback_reply
-        report = dataclasses.replace(report, url=self._webhook_url_of(report))
+        report = report.received_at(self._webhook_url_of(report))
         try:
             update = self.client.parse_callback(report) or parse_generic_callback(
                 report.body
