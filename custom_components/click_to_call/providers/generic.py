@@ -16,6 +16,8 @@ from .text import safe_json
 
 MAX_CALLBACK_TEXT: Final = 256
 MAX_CALLBACK_SECONDS: Final = 10**7
+# Each status by its text: one look-up on every report.
+_STATUSES: Final = {status.value: status for status in CallStatus}
 
 
 def parse_generic_callback(body: bytes) -> CallUpdate:
@@ -34,7 +36,7 @@ def parse_generic_callback(body: bytes) -> CallUpdate:
     if call_id is None and provider_call_id is None:
         raise CallbackError("neither call_id nor provider_call_id is given")
     status = data.get("status")
-    if not isinstance(status, str) or status not in CallStatus.__members__.values():
+    if not isinstance(status, str) or status not in _STATUSES:
         raise CallbackError(f"unknown status {status!r}")
     duration = data.get("duration")
     if duration is not None and (
@@ -44,7 +46,7 @@ def parse_generic_callback(body: bytes) -> CallUpdate:
     ):
         raise CallbackError("duration is not a number of seconds")
     return CallUpdate(
-        status=CallStatus(status),
+        status=_STATUSES[status],
         call_id=call_id,
         provider_call_id=provider_call_id,
         duration=None if duration is None else round(duration),
