@@ -42,7 +42,7 @@ _DIAL_FIELDS = frozenset(DialField)
 DEFAULT_REPEAT: Final = 2
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Numbers:
     """How an account reads and writes numbers."""
 

@@ -85,7 +85,7 @@ def send_once_trace() -> aiohttp.TraceConfig:
     return trace
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HttpAnswer:
     """A provider's HTTP answer, read in full (bounded) and decoded."""
 

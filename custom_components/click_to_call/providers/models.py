@@ -128,7 +128,7 @@ class Outcome(Enum):
     SLOW_ANSWER = "slow_answer"  # the dial's answer comes once the call has ended
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DialRequest:
     """One call to place, with numbers already in the provider's format."""
 
@@ -148,7 +148,7 @@ class DialRequest:
     detect_machine: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DialResult:
     """What the provider said to a dial request it accepted."""
 
@@ -171,7 +171,7 @@ class PolledCall:
     poll_error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallUpdate:
     """A status report about one call, from a dial, a callback or a poll.
 
