@@ -12,7 +12,8 @@ writes the same.
 
     python scripts/bench.py [--quick] [--profile]
 
---profile prints where 1,000 dials spend their time (cProfile) instead.
+--profile prints where 1,000 dials spend their time (cProfile) instead
+(BENCH_PROFILE_WHAT=floor: 1,000 of the floor).
 """
 
 from __future__ import annotations
@@ -978,9 +979,20 @@ def bench_import(counts: dict[str, int], table: Table) -> None:
 
 
 async def profile_dials() -> None:
-    """Print the 30 most expensive functions (cumulative) of 1,000 dials."""
+    """Print the 30 most expensive functions (cumulative) of 1,000 dials.
+
+    BENCH_PROFILE_WHAT=floor profiles 1,000 of the floor instead (rest_command,
+    then the dial's writes and event), to set the two side by side.
+    """
+    what = os.environ.get("BENCH_PROFILE_WHAT", "dial")
+    if what not in ("dial", "floor"):
+        raise SystemExit(f"BENCH_PROFILE_WHAT is dial or floor, not {what!r}")
     with sandbox_process() as sandbox, tempfile.TemporaryDirectory() as config_dir:
         async with home_assistant(config_dir) as hass:
+            assert await async_setup_component(
+                hass, "rest_command", {"rest_command": rest_commands(sandbox)}
+            )
+            floor = await async_setup_floor(hass)
             entry = telspiel_entry(sandbox)
             entry.add_to_hass(hass)
             assert await hass.config_entries.async_setup(entry.entry_id)
@@ -995,12 +1007,23 @@ async def profile_dials() -> None:
                     return_response=True,
                 )
 
+            async def floor_dial() -> None:
+                await hass.services.async_call(
+                    "rest_command",
+                    "telspiel",
+                    {"to": "9876543210"},
+                    blocking=True,
+                    return_response=True,
+                )
+                floor.async_placed("telspiel", "+919876543210", "+919999999999")
+
+            call = dial if what == "dial" else floor_dial
             for _ in range(50):
-                await dial()
+                await call()
             profiler = cProfile.Profile()
             profiler.enable()
             for _ in range(1000):
-                await dial()
+                await call()
             profiler.disable()
             if dump := os.environ.get("BENCH_PROFILE_DUMP"):
                 profiler.dump_stats(dump)
