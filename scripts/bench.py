@@ -87,6 +87,7 @@ from custom_components.click_to_call.const import (  # noqa: E402
 )
 from custom_components.click_to_call.providers import client_class  # noqa: E402
 from custom_components.click_to_call.providers.models import (  # noqa: E402
+    CallKind,
     CallStatus,
     CallUpdate,
     DialRequest,
@@ -310,7 +311,7 @@ class Floor:
                 "duration": None,
                 "error": None,
                 "reason": None,
-                "kind": "dial",
+                "kind": CallKind.DIAL,
                 "answered_by": None,
                 "digits": None,
             },
