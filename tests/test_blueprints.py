@@ -517,17 +517,25 @@ def announced(sandbox: SandboxServer) -> list[str]:
     ]
 
 
-def skips(hass: HomeAssistant) -> list[str]:
-    """The reasons the run's trace gives for each contact skipped."""
-    from homeassistant.components.trace.const import DATA_TRACE
+async def skips(hass: HomeAssistant) -> list[str]:
+    """The reasons the run's trace gives for each contact skipped.
 
-    [trace] = hass.data[DATA_TRACE][AUTOMATION].values()
+    Read as the trace page reads it (the trace integration's own helpers:
+    its storage differs between releases).
+    """
+    from homeassistant.components.trace.util import (
+        async_get_trace,
+        async_list_traces,
+    )
+
+    [run] = await async_list_traces(hass, "automation", AUTOMATION)
+    trace = await async_get_trace(hass, AUTOMATION, run["run_id"])
     # The "Skipped" step (the `else` of each contact's outcome), in time.
     return [
         skipped
         for _, skipped in sorted(
             (step["timestamp"], step["changed_variables"]["skipped"])
-            for path, steps in trace.as_extended_dict()["trace"].items()
+            for path, steps in trace["trace"].items()
             if path.endswith("/else/0")
             for step in steps
         )
@@ -570,7 +578,7 @@ async def test_the_alert_skips_a_voicemail_and_no_answer_and_stops_at_a_confirma
     assert not running(hass)
     assert announced(sandbox) == ["+14155550111", "+14155550112", "+14155550113"]
     assert hass.states.get("sensor.cat_last_call_status").state == "acknowledged"  # type: ignore[union-attr]
-    assert skips(hass) == [
+    assert await skips(hass) == [
         "Ann: a voicemail or machine answered",
         "Ben: did not answer",
     ]
@@ -601,7 +609,10 @@ async def test_the_alert_calls_the_list_again_in_rounds(
     assert not running(hass)
     assert announced(sandbox) == ["+14155550111", "+14155550112"] * 2
     assert (
-        skips(hass)
-        == ["Ann: answered, but did not press 1", "Ben: answered, but did not press 1"]
+        await skips(hass)
+        == [
+            "Ann: answered, but did not press 1",
+            "Ben: answered, but did not press 1",
+        ]
         * 2
     )

@@ -586,10 +586,15 @@ async def test_cloud_coming_up_is_learned_at_once(
 
 
 async def test_a_dial_finds_an_address_that_came_without_notice(
-    hass: HomeAssistant, sandbox: SandboxServer, setup_entry: EntryFactory
+    hass: HomeAssistant,
+    sandbox: SandboxServer,
+    setup_entry: EntryFactory,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
+    """Looked for again at a dial, at most every few seconds (it costs)."""
     await setup_entry(twilio_data(sandbox))
     hass.config.external_url = "https://remote.example.com"  # no event, no signal
+    freezer.tick(timedelta(seconds=6))
 
     await dial(hass, to=B)
 

@@ -89,6 +89,9 @@ UNEXPECTED = "An unexpected error ended following the call (see the log)"
 DEFAULT_CALL_LIMIT: Final = 3600
 # Time for the last report of a call that ended at its maximum duration.
 REPORT_GRACE: Final = 120
+# Without an address on the internet, a dial looks for one again at most this
+# often (seconds): one may have come up with no event to say so.
+OFFLINE_RELEARN: Final = 5.0
 # Our callback URLs name the call in this query field (Twilio's signature
 # covers the URL the call was placed with).
 CALL_QUERY: Final = "call"
@@ -458,10 +461,14 @@ class CallCoordinator:
 
     def _callback_url(self) -> str | None:
         """Return where the provider reports this call, if it is told."""
-        if self.client.outcome is Outcome.WEBHOOK and not self.on_internet:
+        if (
+            self.client.outcome is Outcome.WEBHOOK
+            and not self.on_internet
+            and time.monotonic() - self._url_learned_at > OFFLINE_RELEARN
+        ):
             # An address may have come up with no event to say so (remote
             # access connecting): a call must not leave without one that
-            # exists.
+            # exists. (Asked at most every few seconds: it costs a dial.)
             self.async_refresh_webhook_url()
         return callback_url(self.client, self.webhook_url, self.entry.data)
 
@@ -552,6 +559,7 @@ class CallCoordinator:
             self.hass, self.entry.data[CONF_WEBHOOK_ID]
         )
         self.on_internet = internet_url(self.hass) is not None
+        self._url_learned_at = time.monotonic()
 
     @callback
     def async_polled(self, error: str | None) -> None:

@@ -30,7 +30,7 @@ from .errors import (
     ProviderUnavailableError,
     UnexpectedAnswerError,
 )
-from .fields import seconds, short_text
+from .fields import said, seconds, short_text
 from .http import HttpAnswer, basic_authorization
 from .models import (
     Callback,
@@ -279,7 +279,7 @@ def parse_status(fields: dict[str, Any]) -> CallUpdate:
         status = CallStatus.CONNECTED if connected else CallStatus.INITIATED
         return CallUpdate(status, **ids)
     if event not in ("terminal", None):
-        raise CallbackError(f"unknown event {event!r}")
+        raise CallbackError(f"unknown event {said(event)}")
     overall = str(fields.get("Status") or "")
     talked = seconds(fields.get("ConversationDuration"), "ConversationDuration")
     if legs[1][0] == "completed" or (overall == "completed" and talked):
@@ -287,7 +287,7 @@ def parse_status(fields: dict[str, Any]) -> CallUpdate:
     if fields.get("Legs") is None and overall != "completed":
         # The four default fields only: the call's own status.
         if overall not in _ENDED:
-            raise CallbackError(f"unknown status {overall!r}")
+            raise CallbackError(f"unknown status {said(overall)}")
         return CallUpdate(_ENDED[overall], error=overall, **ids)
     if fields.get("Legs") is None and talked is None:
         # Completed, and nothing says whether anybody talked: as reported.
@@ -299,7 +299,9 @@ def parse_status(fields: dict[str, Any]) -> CallUpdate:
         # Completed with nobody talking (or no leg that says why): B was
         # not reached.
         return CallUpdate(
-            CallStatus.FAILED, error=f"{overall or 'ended'}: B party not reached", **ids
+            CallStatus.FAILED,
+            error=f"{said(overall) or 'ended'}: B party not reached",
+            **ids,
         )
     return CallUpdate(_ENDED[leg_status], error=f"{_PARTY[index]}: {leg_status}", **ids)
 

@@ -48,6 +48,12 @@ def short_text(value: Any) -> str | None:
     return None
 
 
+def said(value: Any, longest: int = 40) -> str:
+    """Return a value a report gave, short enough to repeat in a message or log."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= longest else f"{text[:longest]}…"
+
+
 def _whole(value: Any, name: str) -> int:
     """Return a whole number from JSON or text: int, float or digits."""
     if isinstance(value, bool):

@@ -11,6 +11,7 @@ import json
 from typing import Any, Final
 
 from .errors import CallbackError
+from .fields import said
 from .models import CallStatus, CallUpdate
 from .text import safe_json
 
@@ -37,7 +38,7 @@ def parse_generic_callback(body: bytes) -> CallUpdate:
         raise CallbackError("neither call_id nor provider_call_id is given")
     status = data.get("status")
     if not isinstance(status, str) or status not in _STATUSES:
-        raise CallbackError(f"unknown status {status!r}")
+        raise CallbackError(f"unknown status {said(status)}")
     duration = data.get("duration")
     if duration is not None and (
         isinstance(duration, bool)

@@ -27,6 +27,7 @@ from .errors import (
     ProviderUnavailableError,
     UnexpectedAnswerError,
 )
+from .fields import said
 from .http import HttpAnswer, basic_authorization
 from .models import (
     Callback,
@@ -291,9 +292,9 @@ def parse_leg_report(body: bytes, username: str) -> CallUpdate:
     if fields.get("userid", username) != username:
         raise CallbackError("the report is for another Spokn account")
     if leg not in _PARTIES:
-        raise CallbackError(f"unknown leg {leg!r}")
+        raise CallbackError(f"unknown leg {said(leg)}")
     if status != "0" and status not in _LEG_STATUSES:
-        raise CallbackError(f"unknown status {status!r}")
+        raise CallbackError(f"unknown status {said(status)}")
     try:
         duration = int(fields.get("duration") or 0)
         cost = float(fields.get("cost") or 0)

@@ -26,7 +26,7 @@ from .errors import (
     ProviderUnavailableError,
     UnexpectedAnswerError,
 )
-from .fields import epoch_ms, seconds, short_text
+from .fields import epoch_ms, said, seconds, short_text
 from .http import HttpAnswer
 from .models import (
     Announcement,
@@ -381,7 +381,7 @@ def parse_notification(data: dict[str, Any]) -> CallUpdate:
     status = str(data.get("status", "")).lower().removeprefix("out_")
     if leg not in _PARTY:
         if leg:
-            raise CallbackError(f"unknown leg {leg!r}")
+            raise CallbackError(f"unknown leg {said(leg)}")
         # The older format's detail records carry no leg: one per call, read
         # as the call's outcome (leg B's); its events, as leg A's.
         leg = "b" if data["type"] == "cdr" else "a"
@@ -413,7 +413,7 @@ def parse_notification(data: dict[str, Any]) -> CallUpdate:
     reason = str(data.get("hangup_reason") or status).lower()
     return CallUpdate(
         _MISSED.get(reason, CallStatus.FAILED),
-        error=f"{_PARTY[leg]}: {status or 'ended'} ({reason})",
+        error=f"{_PARTY[leg]}: {said(status) or 'ended'} ({said(reason)})",
         **link,
     )
 
@@ -443,4 +443,4 @@ def _report_id(data: dict[str, Any], leg: str, status: str) -> str | None:
     cmiuuid = short_text(data.get("cmiuuid"))
     if cmiuuid is None:
         return None
-    return f"{data['type']}:{leg}:{status}:{cmiuuid}"
+    return f"{data['type']}:{leg}:{status[:40]}:{cmiuuid}"

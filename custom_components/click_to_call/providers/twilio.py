@@ -31,7 +31,7 @@ from .errors import (
     ProviderUnavailableError,
     UnexpectedAnswerError,
 )
-from .fields import seconds
+from .fields import said, seconds
 from .http import HttpAnswer, basic_authorization
 from .models import (
     Announcement,
@@ -136,6 +136,8 @@ class TwilioClient(ProviderClient[TwilioConfig]):
     first_report_within = 300.0
     announces = True
     detects_machines = True
+    # The request last validated, and its TwiML.
+    _checked: tuple[DialRequest | None, str] = (None, "")
 
     @classmethod
     def called_from(cls, config: Any) -> str | None:
@@ -177,9 +179,14 @@ class TwilioClient(ProviderClient[TwilioConfig]):
         raise UnexpectedAnswerError(f"Twilio answered {answer.excerpt}")
 
     def validate(self, request: DialRequest) -> None:
-        """Twilio takes inline TwiML of at most 4000 characters."""
+        """Twilio takes inline TwiML of at most 4000 characters.
+
+        The TwiML checked is kept for the request: it is sent as it was
+        checked, and built once.
+        """
         super().validate(request)
-        if len(self._twiml(request)) > MAX_TWIML:
+        self._checked = (request, twiml := self._twiml(request))
+        if len(twiml) > MAX_TWIML:
             raise NotSentError(
                 "the message is too long for Twilio once written as TwiML "
                 f"(at most {MAX_TWIML} characters, markup and escapes included)",
@@ -196,13 +203,14 @@ class TwilioClient(ProviderClient[TwilioConfig]):
         """
         announcement = request.announcement
         urls = _callback_urls(request)
+        checked, twiml = self._checked
         form = [
             (
                 "To",
                 request.to if announcement else request.from_ or self.config.a_party,
             ),
             ("From", self.config.from_number),
-            ("Twiml", self._twiml(request)),
+            ("Twiml", twiml if checked is request else self._twiml(request)),
         ]
         if urls is not None:
             form.append(("StatusCallback", urls[LEG_ONE if announcement else LEG_A]))
@@ -548,7 +556,7 @@ def _dial_ended(call_id: str, fields: dict[str, str]) -> CallUpdate:
 
 def _ended(call_id: str, leg: str, status: str, sip: str | None) -> CallUpdate:
     if status not in _ENDED:
-        raise CallbackError(f"unknown call status {status!r}")
+        raise CallbackError(f"unknown call status {said(status)}")
     mapped = CallStatus.REJECTED if sip == _DECLINED else _ENDED[status]
-    detail = f"{status}, SIP {sip}" if sip else status
+    detail = f"{status}, SIP {said(sip, 12)}" if sip else status
     return CallUpdate(mapped, call_id=call_id, error=f"{_PARTY[leg]}: {detail}")
