@@ -87,6 +87,7 @@ from custom_components.click_to_call.const import (  # noqa: E402
 )
 from custom_components.click_to_call.providers import client_class  # noqa: E402
 from custom_components.click_to_call.providers.models import (  # noqa: E402
+    Announcement,
     CallKind,
     CallStatus,
     CallUpdate,
@@ -296,6 +297,7 @@ class Floor:
         from_: str | None,
         provider_call_id: str | None = None,
         call_id: str | None = None,
+        kind: CallKind = CallKind.DIAL,
     ) -> Call:
         """Show a call the provider took, as a dial shows it."""
         call = Call(
@@ -311,7 +313,7 @@ class Floor:
                 "duration": None,
                 "error": None,
                 "reason": None,
-                "kind": CallKind.DIAL,
+                "kind": kind,
                 "answered_by": None,
                 "digits": None,
             },
@@ -565,6 +567,13 @@ FORM_PROVIDERS: dict[str, dict[str, Any]] = {
 }
 
 
+# Line 9: a Twilio announce call (the message, no digit: no webhook URL is set
+# here) against rest_command sending the same form.
+ANNOUNCE_COMMAND = "twilio_announce"
+ANNOUNCE_MESSAGE = "Water leak in the kitchen"
+ANNOUNCE_LANGUAGE = "en-US"
+
+
 def _provider_data(sandbox: str, provider: str) -> dict[str, str]:
     spec = FORM_PROVIDERS[provider]
     return {key: value.format(sandbox=sandbox) for key, value in spec["data"].items()}
@@ -599,7 +608,86 @@ def rest_commands(sandbox: str) -> dict[str, Any]:
             "content_type": "application/x-www-form-urlencoded",
             "payload": urlencode(form),
         }
+    twilio = FORM_PROVIDERS["twilio"]
+    client = client_class("twilio").from_data(
+        None,  # type: ignore[arg-type]  # only builds the form, sends nothing
+        {"provider": "twilio", **_provider_data(sandbox, "twilio")},
+    )
+    announcement = Announcement(message=ANNOUNCE_MESSAGE, language=ANNOUNCE_LANGUAGE)
+    form = client.call_form(
+        DialRequest(call_id="bench", to=twilio["to"], announcement=announcement)
+    )
+    commands[ANNOUNCE_COMMAND] = commands["twilio"] | {"payload": urlencode(form)}
     return commands
+
+
+async def _set_up_form_provider(
+    hass: HomeAssistant, sandbox: str, provider: str, name: str
+) -> MockConfigEntry:
+    """Add an account of a form provider, with no guard in the way."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=name,
+        unique_id=f"{name}_bench",
+        data={
+            "provider": provider,
+            "webhook_id": f"bench-{name}",
+            **_provider_data(sandbox, provider),
+        },
+        options={CONF_MAX_CALLS_PER_HOUR: 0, CONF_REPEAT_INTERVAL: 0},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def _against_rest_command(
+    hass: HomeAssistant,
+    counts: dict[str, int],
+    table: Table,
+    title: str,
+    action: tuple[str, dict[str, Any]],
+    command: str,
+    floor_place: Callable[[dict[str, Any]], object],
+) -> None:
+    """Time our action, rest_command's same request, and the floor, interleaved."""
+    service, data = action
+
+    async def ours() -> None:
+        response = await hass.services.async_call(
+            DOMAIN, service, data, blocking=True, return_response=True
+        )
+        assert response is not None and response["status"] == "initiated", response
+
+    async def rest_command() -> dict[str, Any]:
+        response = await hass.services.async_call(
+            "rest_command", command, {}, blocking=True, return_response=True
+        )
+        assert response is not None and response["status"] < 300, response
+        return response
+
+    async def floor_call() -> None:
+        floor_place((await rest_command())["content"])
+
+    variants = {
+        f"click_to_call.{service}": ours,
+        "rest_command": rest_command,
+        FLOOR_LINE: floor_call,
+    }
+    await interleaved(variants, 30)
+    times = await interleaved(variants, counts["dials"])
+    baseline = quantiles(times["rest_command"])[0]
+    floor_median = quantiles(times[FLOOR_LINE])[0]
+    for name, samples in times.items():
+        median, p95 = quantiles(samples)
+        table.add(
+            f"{title}: {name}",
+            str(len(samples)),
+            ms(median),
+            ms(p95),
+            f"{median / baseline:.2f}x rest_command, {median / floor_median:.2f}x floor",
+        )
 
 
 async def bench_form_provider_dial(
@@ -612,62 +700,56 @@ async def bench_form_provider_dial(
 ) -> None:
     """Lines 7 and 8: a Twilio or Exotel dial against rest_command's same request."""
     spec = FORM_PROVIDERS[provider]
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=spec["title"],
-        unique_id=f"{provider}_bench",
-        data={
-            "provider": provider,
-            "webhook_id": f"bench-{provider}",
-            **_provider_data(sandbox, provider),
-        },
-        options={CONF_MAX_CALLS_PER_HOUR: 0, CONF_REPEAT_INTERVAL: 0},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    entry = await _set_up_form_provider(hass, sandbox, provider, provider)
 
-    async def dial() -> None:
-        response = await hass.services.async_call(
-            DOMAIN,
-            "dial",
-            {"to": spec["to"], "config_entry_id": entry.entry_id},
-            blocking=True,
-            return_response=True,
-        )
-        assert response is not None and response["status"] == "initiated", response
-
-    async def rest_command() -> dict[str, Any]:
-        response = await hass.services.async_call(
-            "rest_command", provider, {}, blocking=True, return_response=True
-        )
-        assert response is not None and response["status"] < 300, response
-        return response
-
-    async def floor_dial() -> None:
-        answer = (await rest_command())["content"]
+    @callback
+    def floor_place(answer: dict[str, Any]) -> None:
         # The provider's id for the call, as the dial keeps it.
         sid = answer["sid"] if provider == "twilio" else answer["Call"]["Sid"]
         floor.async_placed(provider, spec["to"], spec["data"]["a_party"], sid)
 
-    variants = {
-        "click_to_call.dial": dial,
-        "rest_command": rest_command,
-        FLOOR_LINE: floor_dial,
+    await _against_rest_command(
+        hass,
+        counts,
+        table,
+        f"{spec['line']}. dial latency ({spec['title']})",
+        ("dial", {"to": spec["to"], "config_entry_id": entry.entry_id}),
+        provider,
+        floor_place,
+    )
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def bench_announce(
+    hass: HomeAssistant,
+    sandbox: str,
+    counts: dict[str, int],
+    table: Table,
+    floor: Floor,
+) -> None:
+    """Line 9: a Twilio announce call against rest_command's same request."""
+    to = FORM_PROVIDERS["twilio"]["to"]
+    entry = await _set_up_form_provider(hass, sandbox, "twilio", ANNOUNCE_COMMAND)
+
+    @callback
+    def floor_place(answer: dict[str, Any]) -> None:
+        floor.async_placed("twilio", to, None, answer["sid"], kind=CallKind.ANNOUNCE)
+
+    announce = {
+        "to": to,
+        "message": ANNOUNCE_MESSAGE,
+        "language": ANNOUNCE_LANGUAGE,
+        "config_entry_id": entry.entry_id,
     }
-    await interleaved(variants, 30)
-    times = await interleaved(variants, counts["dials"])
-    baseline = quantiles(times["rest_command"])[0]
-    floor_median = quantiles(times[FLOOR_LINE])[0]
-    for name, samples in times.items():
-        median, p95 = quantiles(samples)
-        table.add(
-            f"{spec['line']}. dial latency ({spec['title']}): {name}",
-            str(len(samples)),
-            ms(median),
-            ms(p95),
-            f"{median / baseline:.2f}x rest_command, {median / floor_median:.2f}x floor",
-        )
+    await _against_rest_command(
+        hass,
+        counts,
+        table,
+        "9. announce latency (Twilio)",
+        ("announce", announce),
+        ANNOUNCE_COMMAND,
+        floor_place,
+    )
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -1056,6 +1138,7 @@ async def main(quick: bool) -> None:
                     await bench_form_provider_dial(
                         hass, sandbox, counts, table, provider, floor
                     )
+                await bench_announce(hass, sandbox, counts, table, floor)
                 # Before the web server starts: conversation adds its views.
                 await bench_voice(hass, sandbox, counts, table)
                 await bench_webhook(hass, sandbox, counts, table, floor)
