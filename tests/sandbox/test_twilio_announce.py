@@ -19,31 +19,22 @@ from custom_components.click_to_call.providers.http import basic_authorization
 from sandbox import twilio
 from tests.conftest import SandboxServer
 from tests.sandbox.home import Hit, Home
+from tests.sandbox.test_twilio import (
+    ALL_EVENTS,
+    AUTH,
+    CALLS,
+    END_FIELDS,
+    SID,
+    STATUS_FIELDS,
+    TOKEN,
+)
 
-SID = "AC00000000000000000000000000000001"
-TOKEN = "demo-auth-token"
-AUTH = {"Authorization": basic_authorization(SID, TOKEN)}
-CALLS = f"/twilio/2010-04-01/Accounts/{SID}/Calls.json"
 TO, FROM, B = "+14155550101", "+14155550100", "+14155550102"
-ALL_EVENTS = ["initiated", "ringing", "answered", "completed"]
 MESSAGE = "The washing machine has finished. Press 1 to confirm."
 # Every character XML and forms treat specially, and some that are not ASCII.
 AWKWARD = "Tom & Jerry <3 \"quoted\" 'single' a>b &amp; 🎉 naïve\tend"
 THANKS = "<Response><Say>Thank you. Goodbye.</Say><Hangup/></Response>"
 PROGRESS = (0.04, 0.1)
-STATUS_FIELDS = {
-    "AccountSid",
-    "ApiVersion",
-    "CallSid",
-    "CallStatus",
-    "Direction",
-    "From",
-    "To",
-    "Timestamp",
-    "CallbackSource",
-    "SequenceNumber",
-}
-END_FIELDS = {"CallDuration", "Duration", "SipResponseCode"}
 GATHER_FIELDS = {
     "AccountSid",
     "ApiVersion",
