@@ -389,6 +389,7 @@ def test_a_new_folder_has_the_blueprints(tmp_path: Path) -> None:
     instance.prepare(tmp_path, 8200)
     blueprints = tmp_path / "blueprints" / "automation"
     assert sorted(path.name for path in (blueprints / "click_to_call").iterdir()) == [
+        "alert_until_confirmed.yaml",
         "call_contact.yaml",
         "call_until_answered.yaml",
     ]
