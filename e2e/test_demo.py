@@ -218,18 +218,20 @@ def test_the_demo_survives_a_second_run_and_a_restart(
     config = tmp_path / "config"
     port, sandbox_port = free_port(), free_port()
     base, sandbox = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
-    # The folder as the previous scripts/develop wrote it before its first start:
+    # The folder as an older scripts/develop wrote it before its first start:
     # the external URL in configuration.yaml, where the UI cannot change it.
     config.mkdir()
     (config / "configuration.yaml").write_text(
-        instance.OLDER_CONFIGURATIONS[-1].format(url=base, port=port)
+        instance.EXTERNAL_URL_IN_YAML.format(url=base, port=port)
     )
 
     # The first run: the folder is brought up to date, the user made.
     with demo(config, port, sandbox_port, "first") as first:
         first.wait_for("Press Ctrl+C to stop both.")
         assert "brought up to date" in first.output()
-        assert "external_url" not in (config / "configuration.yaml").read_text()
+        written = (config / "configuration.yaml").read_text()
+        assert "external_url" not in written
+        assert "- sensor.*_last_call_status" in written  # kept out of the Logbook
         log_in(page, base)
         core = call(page, "hass => hass.callWS({type: 'get_config'})")
         # Set in storage: the Network page can change the URLs.
@@ -365,7 +367,7 @@ def test_an_edited_folder_is_left_as_it_is(
 ) -> None:
     """What its owner changed stays; the note says what the UI cannot change."""
     edited = (
-        instance.OLDER_CONFIGURATIONS[-1].format(url="http://127.0.0.1:8123", port=8123)
+        instance.EXTERNAL_URL_IN_YAML.format(url="http://127.0.0.1:8123", port=8123)
         + "input_boolean:\n  away:\n"
     )
     (tmp_path / "configuration.yaml").write_text(edited)
