@@ -26,7 +26,17 @@ from typing import Any
 from playwright.sync_api import Page, expect, sync_playwright
 import pytest
 
-from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LOG, ROOT, free_port, wait_until
+from e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LOG,
+    ROOT,
+    add_account_and_mom,
+    api,
+    call,
+    free_port,
+    wait_until,
+)
 from scripts import instance
 
 AUTOMATION = "automation.doorbell_calls_mom"
@@ -136,22 +146,6 @@ def running(pid: int) -> bool:
     return True
 
 
-def call(page: Page, script: str, argument: Any = None) -> Any:
-    """Run `script` (a function of hass and the argument) in the frontend."""
-    page.wait_for_function(
-        "() => document.querySelector('home-assistant')?.hass?.connected"
-    )
-    return page.evaluate(
-        f"""argument => (async hass => ({script})(hass, argument))(
-            document.querySelector("home-assistant").hass)""",
-        argument,
-    )
-
-
-def api(page: Page, method: str, path: str, data: Any = None) -> Any:
-    return call(page, f"(hass, data) => hass.callApi('{method}', '{path}', data)", data)
-
-
 def log_in(page: Page, base: str) -> None:
     page.goto(f"{base}/")
     page.get_by_label("Username").fill("dev")
@@ -177,38 +171,6 @@ def wait_until_running(page: Page) -> None:
 def state(page: Page, entity_id: str) -> dict[str, Any] | None:
     states = call(page, "hass => hass.callWS({type: 'get_states'})")
     return next((item for item in states if item["entity_id"] == entity_id), None)
-
-
-def add_account_and_mom(page: Page, sandbox: str) -> str:
-    """Add a TeleCMI account and its contact Mom, as the UI's forms do; return the webhook URL."""
-    flow = api(page, "POST", "config/config_entries/flow", {"handler": "click_to_call"})
-    path = f"config/config_entries/flow/{flow['flow_id']}"
-    api(page, "POST", path, {"next_step_id": "telecmi"})
-    entry = api(
-        page,
-        "POST",
-        path,
-        {
-            "user_id": "101_1111112",
-            "secret": "2e0d75-d843-45-945-4171dd7a",
-            "api_url": f"{sandbox}/telecmi/v2/webrtc/click2call",
-        },
-    )
-    assert entry["type"] == "create_entry", entry
-    contact = api(
-        page,
-        "POST",
-        "config/config_entries/subentries/flow",
-        {"handler": [entry["result"]["entry_id"], "contact"]},
-    )
-    mom = api(
-        page,
-        "POST",
-        f"config/config_entries/subentries/flow/{contact['flow_id']}",
-        {"name": "Mom", "number": "98765 43210"},
-    )
-    assert mom["type"] == "create_entry", mom
-    return str(entry["description_placeholders"]["webhook_url"])
 
 
 def test_the_demo_survives_a_second_run_and_a_restart(
