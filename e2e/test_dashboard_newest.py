@@ -39,7 +39,8 @@ def test_mom_on_a_dashboard_of_her_own_one_tap_calls(
 
     # Without editing anything: Overview → Devices shows Mom and her Press.
     page.goto(f"{running.url}/")
-    page.get_by_role("button", name="Devices").click()
+    # (Sometimes beside a "Devices discovered" summary.)
+    page.get_by_role("button", name="Devices", exact=True).click()
     mom = page.locator("hui-entities-card").filter(has_text="Last call status")
     mom = mom.filter(has_text="Press")
     expect(mom).to_have_count(1)
