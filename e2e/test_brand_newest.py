@@ -14,7 +14,7 @@ import re
 from playwright.sync_api import Locator, Page, expect
 import pytest
 
-from e2e.conftest import SCREENSHOTS, Instance
+from e2e.conftest import SCREENSHOTS, Instance, log_in, shot
 
 pytestmark = pytest.mark.newest
 
@@ -29,56 +29,7 @@ def loaded_width(page: Page, image: Locator) -> int:
     return int(handle.evaluate("image => image.naturalWidth"))
 
 
-def shot(page: Page, running: Instance, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=path, animations="disabled")
-    running.shots.append(path)
-
-
-def log_in(page: Page, running: Instance) -> None:
-    """Log in as dev, and confirm the HTTP settings when Home Assistant asks.
-
-    The configuration's http: section becomes a pending HTTP configuration on
-    Home Assistant 2026.x: the frontend asks an administrator to confirm it
-    (else Home Assistant reverts it and restarts five minutes later).
-    """
-    page.goto(f"{running.url}/")
-    page.get_by_label("Username").fill("dev")
-    page.get_by_label("Password", exact=True).fill("dev")
-    page.keyboard.press("Enter")
-    page.wait_for_function(
-        "() => document.querySelector('home-assistant')?.hass?.user?.is_admin"
-    )
-    # Still starting, the frontend shows neither the dialog nor every page.
-    page.wait_for_function(
-        "() => document.querySelector('home-assistant').hass.config.state"
-        " === 'RUNNING'",
-        timeout=60_000,
-    )
-    http = page.evaluate(
-        """() => document.querySelector("home-assistant").hass
-            .callWS({type: "http/config"})"""
-    )
-    pending = http.get("pending")
-    if pending and not pending.get("error"):
-        # What the dialog's Confirm does; the dialog may not be up yet.
-        page.evaluate(
-            """() => document.querySelector("home-assistant").hass
-                .callWS({type: "http/config/promote"})"""
-        )
-        page.reload()
-        page.wait_for_function(
-            "() => document.querySelector('home-assistant')?.hass?.config?.state"
-            " === 'RUNNING'",
-            timeout=60_000,
-        )
-    expect(page.locator("dialog-http-pending-config")).to_have_count(0)
-
-
 def test_add_integration_shows_our_brand_icon(page: Page, running: Instance) -> None:
-    for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
     log_in(page, running)
 
     # Add integration: the brand list, filtered down to us, with our icon.

@@ -26,7 +26,17 @@ from typing import Any
 from playwright.sync_api import Page, expect, sync_playwright
 import pytest
 
-from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, LOG, ROOT, free_port, wait_until
+from e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LOG,
+    ROOT,
+    add_account_and_mom,
+    api,
+    call,
+    free_port,
+    wait_until,
+)
 from scripts import instance
 
 AUTOMATION = "automation.doorbell_calls_mom"
@@ -136,22 +146,6 @@ def running(pid: int) -> bool:
     return True
 
 
-def call(page: Page, script: str, argument: Any = None) -> Any:
-    """Run `script` (a function of hass and the argument) in the frontend."""
-    page.wait_for_function(
-        "() => document.querySelector('home-assistant')?.hass?.connected"
-    )
-    return page.evaluate(
-        f"""argument => (async hass => ({script})(hass, argument))(
-            document.querySelector("home-assistant").hass)""",
-        argument,
-    )
-
-
-def api(page: Page, method: str, path: str, data: Any = None) -> Any:
-    return call(page, f"(hass, data) => hass.callApi('{method}', '{path}', data)", data)
-
-
 def log_in(page: Page, base: str) -> None:
     page.goto(f"{base}/")
     page.get_by_label("Username").fill("dev")
@@ -179,38 +173,6 @@ def state(page: Page, entity_id: str) -> dict[str, Any] | None:
     return next((item for item in states if item["entity_id"] == entity_id), None)
 
 
-def add_account_and_mom(page: Page, sandbox: str) -> str:
-    """Add a TeleCMI account and its contact Mom, as the UI's forms do; return the webhook URL."""
-    flow = api(page, "POST", "config/config_entries/flow", {"handler": "click_to_call"})
-    path = f"config/config_entries/flow/{flow['flow_id']}"
-    api(page, "POST", path, {"next_step_id": "telecmi"})
-    entry = api(
-        page,
-        "POST",
-        path,
-        {
-            "user_id": "101_1111112",
-            "secret": "2e0d75-d843-45-945-4171dd7a",
-            "api_url": f"{sandbox}/telecmi/v2/webrtc/click2call",
-        },
-    )
-    assert entry["type"] == "create_entry", entry
-    contact = api(
-        page,
-        "POST",
-        "config/config_entries/subentries/flow",
-        {"handler": [entry["result"]["entry_id"], "contact"]},
-    )
-    mom = api(
-        page,
-        "POST",
-        f"config/config_entries/subentries/flow/{contact['flow_id']}",
-        {"name": "Mom", "number": "98765 43210"},
-    )
-    assert mom["type"] == "create_entry", mom
-    return str(entry["description_placeholders"]["webhook_url"])
-
-
 def test_the_demo_survives_a_second_run_and_a_restart(
     demo_page: Page, tmp_path: Path
 ) -> None:
@@ -218,18 +180,20 @@ def test_the_demo_survives_a_second_run_and_a_restart(
     config = tmp_path / "config"
     port, sandbox_port = free_port(), free_port()
     base, sandbox = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{sandbox_port}"
-    # The folder as the previous scripts/develop wrote it before its first start:
+    # The folder as an older scripts/develop wrote it before its first start:
     # the external URL in configuration.yaml, where the UI cannot change it.
     config.mkdir()
     (config / "configuration.yaml").write_text(
-        instance.OLDER_CONFIGURATIONS[-1].format(url=base, port=port)
+        instance.EXTERNAL_URL_IN_YAML.format(url=base, port=port)
     )
 
     # The first run: the folder is brought up to date, the user made.
     with demo(config, port, sandbox_port, "first") as first:
         first.wait_for("Press Ctrl+C to stop both.")
         assert "brought up to date" in first.output()
-        assert "external_url" not in (config / "configuration.yaml").read_text()
+        written = (config / "configuration.yaml").read_text()
+        assert "external_url" not in written
+        assert "- sensor.*_last_call_status" in written  # kept out of the Logbook
         log_in(page, base)
         core = call(page, "hass => hass.callWS({type: 'get_config'})")
         # Set in storage: the Network page can change the URLs.
@@ -365,7 +329,7 @@ def test_an_edited_folder_is_left_as_it_is(
 ) -> None:
     """What its owner changed stays; the note says what the UI cannot change."""
     edited = (
-        instance.OLDER_CONFIGURATIONS[-1].format(url="http://127.0.0.1:8123", port=8123)
+        instance.EXTERNAL_URL_IN_YAML.format(url="http://127.0.0.1:8123", port=8123)
         + "input_boolean:\n  away:\n"
     )
     (tmp_path / "configuration.yaml").write_text(edited)
@@ -389,6 +353,7 @@ def test_a_new_folder_has_the_blueprints(tmp_path: Path) -> None:
     instance.prepare(tmp_path, 8200)
     blueprints = tmp_path / "blueprints" / "automation"
     assert sorted(path.name for path in (blueprints / "click_to_call").iterdir()) == [
+        "alert_until_confirmed.yaml",
         "call_contact.yaml",
         "call_until_answered.yaml",
     ]

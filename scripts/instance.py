@@ -76,7 +76,14 @@ assist_pipeline:
 conversation:
 energy:
 history:
+# The Logbook: one line per status change of a call, the integration's own
+# ("Mom call completed, 5 s, via TeleCMI"); the status sensors and the call
+# event entities would each add a line saying the same.
 logbook:
+  exclude:
+    entity_globs:
+      - sensor.*_last_call_status
+      - event.*_call
 media_source:
 my:
 sun:
@@ -130,6 +137,26 @@ conversation:
 assist_pipeline:
 """
 _HTTP = "http:\n  server_port: {port}\nfrontend:\nconfig:\napi:\n"
+# The layout before the Logbook left out the status sensors' and call event
+# entities' lines.
+_LOGBOOK_EXCLUDE = """\
+logbook:
+  exclude:
+    entity_globs:
+      - sensor.*_last_call_status
+      - event.*_call
+"""
+assert _LOGBOOK_EXCLUDE in CONFIGURATION
+_WITHOUT_LOGBOOK_EXCLUDE = CONFIGURATION.replace(
+    _LOGBOOK_EXCLUDE, "logbook:\n"
+).replace(
+    """\
+# The Logbook: one line per status change of a call, the integration's own
+# ("Mom call completed, 5 s, via TeleCMI"); the status sensors and the call
+# event entities would each add a line saying the same.
+""",
+    "",
+)
 OLDER_CONFIGURATIONS = (
     _LOCATION + "frontend:\nconfig:\napi:\nhistory:\nlogbook:\n" + _LOGGER_SECTION,
     _LOCATION + _HTTP + _LOGGER_SECTION,
@@ -143,7 +170,10 @@ OLDER_CONFIGURATIONS = (
     + _HTTP
     + _ASSIST
     + _LOGGER_SECTION,
+    _WITHOUT_LOGBOOK_EXCLUDE,
 )
+# The last of them with the external URL in configuration.yaml.
+EXTERNAL_URL_IN_YAML = OLDER_CONFIGURATIONS[3]
 
 
 def note(message: str) -> None:
@@ -196,8 +226,9 @@ def _configuration(path: Path, url: str, port: int) -> None:
         path.write_text(current)
         note(
             f"{path} brought up to date: automations, scripts, scenes, history "
-            "and logbook; name, country, time zone and URLs now in "
-            ".storage/core.config (Settings → System → General and Network)"
+            "and a logbook without the status sensors' repeated lines; name, "
+            "country, time zone and URLs in .storage/core.config (Settings → "
+            "System → General and Network)"
         )
         return
     if re.search(r"^\s+external_url:", text, re.MULTILINE):
