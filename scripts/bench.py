@@ -288,6 +288,8 @@ class Floor:
         # Calls that reports may name, by id; the call the sensor shows.
         self.calls: dict[str, Call] = {}
         self.latest: Call | None = None
+        # The device the event names (known once, where ours looks it up).
+        self.device_id: str | None = None
 
     @callback
     def async_placed(
@@ -350,6 +352,7 @@ class Floor:
                 "kind": described["kind"],
                 "answered_by": described["answered_by"],
                 "digits": described["digits"],
+                "device_id": self.device_id,
             },
         )
 
@@ -389,6 +392,8 @@ async def async_setup_floor(hass: HomeAssistant) -> Floor:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert floor.sensor.hass is not None and floor.event.hass is not None
+    assert floor.sensor.device_entry is not None
+    floor.device_id = floor.sensor.device_entry.id
     return floor
 
 

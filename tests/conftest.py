@@ -133,6 +133,18 @@ async def wait_for_request(sandbox: SandboxServer, provider: str) -> None:
     raise AssertionError(f"no request reached {provider}")
 
 
+async def wait_until(condition: Callable[[], object], what: str) -> None:
+    """Wait (up to 1 s) until the sandbox's side of an exchange is done.
+
+    Our side may finish first: the sandbox reads our answer after we send it.
+    """
+    for _ in range(100):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"never happened: {what}")
+
+
 async def wait_for_state(hass: HomeAssistant, entity_id: str, expected: str) -> None:
     """Wait (up to 5 s of loop time) until an entity reaches a state."""
     state = None

@@ -41,6 +41,7 @@ from tests.conftest import (
     twilio_data,
     voice_panel_data,
     wait_for_state,
+    wait_until,
 )
 from tests.test_contacts import add_contact
 
@@ -138,6 +139,7 @@ async def test_twilio_announce_outcomes(
     call = the_call(sandbox)
     assert call.spoken[0] == "Water leak in the kitchen. Press 1 to confirm."
     if outcome == "press_1":
+        await wait_until(lambda: call.answers, "the sandbox read our answer")
         assert call.answers == [
             '<Response><Say language="en-IN">Thank you. Goodbye.</Say><Hangup/></Response>'
         ]

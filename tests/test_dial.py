@@ -9,6 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import async_capture_events
@@ -89,6 +90,8 @@ async def test_dial_places_a_call_and_everything_follows(
             "kind": "dial",
             "answered_by": None,
             "digits": None,
+            # The account's device: a number, no contact.
+            "device_id": er.async_get(hass).async_get(STATUS).device_id,
         }
     ]
     event_state = hass.states.get(EVENT)

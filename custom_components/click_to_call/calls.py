@@ -13,8 +13,16 @@ import time
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 
-from .const import EVENT_CALL_UPDATED, LOGGER, MAX_ACTIVE_KEPT, MAX_FINISHED_KEPT
+from .const import (
+    DOMAIN,
+    EVENT_CALL_UPDATED,
+    LOGGER,
+    MAX_ACTIVE_KEPT,
+    MAX_FINISHED_KEPT,
+)
+from .devices import contact_identifier
 from .providers.models import (
     Announcement,
     AnsweredBy,
@@ -443,7 +451,20 @@ class CallTracker:
     def _changed(self, record: CallRecord, status_changed: bool) -> None:
         for listener in list(self._listeners):
             listener(record, status_changed)
-        self._hass.bus.async_fire(EVENT_CALL_UPDATED, record.as_event(self._entry_id))
+        data = record.as_event(self._entry_id)
+        # The logbook shows an event on the page of the device it names.
+        data["device_id"] = self._device_id(record.contact_id)
+        self._hass.bus.async_fire(EVENT_CALL_UPDATED, data)
+
+    def _device_id(self, contact_id: str | None) -> str | None:
+        """Return the id of the call's device: its contact's, or the account's."""
+        identifier = (
+            self._entry_id
+            if contact_id is None
+            else contact_identifier(self._entry_id, contact_id)
+        )
+        device = dr.async_get(self._hass).async_get_device({(DOMAIN, identifier)})
+        return None if device is None else device.id
 
 
 def _has_key(record: CallRecord, given: str) -> bool:

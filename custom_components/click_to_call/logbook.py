@@ -65,7 +65,8 @@ def describe_call(hass: HomeAssistant, data: Mapping[str, Any]) -> dict[str, Any
     return {
         LOGBOOK_ENTRY_NAME: data.get("contact") or data.get("to") or "Click to Call",
         LOGBOOK_ENTRY_MESSAGE: ", ".join(parts),
-        # On the contact's (or the account's) device page and its history.
+        # Shown with this entity; the event's device_id puts the line on the
+        # device page too.
         LOGBOOK_ENTRY_ENTITY_ID: _shown_on(hass, data),
     }
 
