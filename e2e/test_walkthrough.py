@@ -338,6 +338,10 @@ def announcement(walk: Walk) -> None:
     expect(sensors.get_by_text("Acknowledged")).to_be_visible()
     device_logbook = page.locator("ha-card").filter(has_text="Logbook")
     expect(device_logbook.get_by_text("changed to Acknowledged").first).to_be_visible()
+    # The integration's own line too: the event names her device.
+    expect(
+        device_logbook.get_by_text("announcement acknowledged: 1 was pressed").first
+    ).to_be_visible()
     walk.shot("mom-acknowledged")
 
 
