@@ -144,15 +144,17 @@ async def test_twilio_announce_outcomes(
             '<Response><Say language="en-IN">Thank you. Goodbye.</Say><Hangup/></Response>'
         ]
     if outcome == "voicemail":
-        # The machine is hung up on: Twilio is told (Calls/<Sid>.json).
-        updates = [
-            item
-            for item in sandbox.sandbox.received("twilio")
-            if call.call_id in item.path
-        ]
-        assert [parse_qs(item.body.decode()) for item in updates] == [
-            {"Status": ["completed"]}
-        ]
+        # The machine is hung up on: Twilio is told (Calls/<Sid>.json), in a
+        # request that may still be on its way when the status shows.
+        def updates() -> list[dict[str, list[str]]]:
+            return [
+                parse_qs(item.body.decode())
+                for item in sandbox.sandbox.received("twilio")
+                if call.call_id in item.path
+            ]
+
+        await wait_until(updates, "Twilio was told to hang up")
+        assert updates() == [{"Status": ["completed"]}]
 
 
 async def test_twilio_leaves_the_message_after_the_beep(

@@ -13,7 +13,7 @@ import time
 from typing import Any, Final
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 
 from .const import (
     DOMAIN,
@@ -457,14 +457,24 @@ class CallTracker:
         self._hass.bus.async_fire(EVENT_CALL_UPDATED, data)
 
     def _device_id(self, contact_id: str | None) -> str | None:
-        """Return the id of the call's device: its contact's, or the account's."""
-        identifier = (
-            self._entry_id
-            if contact_id is None
-            else contact_identifier(self._entry_id, contact_id)
-        )
-        device = dr.async_get(self._hass).async_get_device({(DOMAIN, identifier)})
-        return None if device is None else device.id
+        """Return the id of the call's device: its contact's, or the account's.
+
+        Read from the entity on that device (the contact's status sensor, the
+        account's call event): a contact's device is a child device, which
+        the device registry's identifier lookup does not search in 2026.10.
+        """
+        registry = er.async_get(self._hass)
+        if contact_id is None:
+            entity_id = registry.async_get_entity_id(
+                "event", DOMAIN, f"{self._entry_id}_call"
+            )
+        else:
+            device = contact_identifier(self._entry_id, contact_id)
+            entity_id = registry.async_get_entity_id(
+                "sensor", DOMAIN, f"{device}_last_call_status"
+            )
+        entity = None if entity_id is None else registry.async_get(entity_id)
+        return None if entity is None else entity.device_id
 
 
 def _has_key(record: CallRecord, given: str) -> bool:
