@@ -315,9 +315,15 @@ def announcement(walk: Walk) -> None:
     expect(page.get_by_role("combobox", name="Choose entity")).to_be_focused()
     page.keyboard.type("Mom Announce")
     page.get_by_role("option", name=re.compile("Mom Announce")).click()
-    page.locator("ha-service-control").get_by_role("textbox").first.fill(
-        "Dinner is ready."
+    # The Message row by its own heading (the Title row's description says
+    # "notification message" too). The form may draw its fields again once it
+    # has read the target's features, emptying what was typed: type until it holds.
+    message = (
+        page.locator("ha-settings-row")
+        .filter(has=page.get_by_text("Message", exact=True))
+        .get_by_role("textbox")
     )
+    fill_until_it_holds(page, message, "Dinner is ready.")
     walk.shot("send-announcement")
     page.get_by_role("button", name="Perform action").click()
 
@@ -343,6 +349,16 @@ def announcement(walk: Walk) -> None:
         device_logbook.get_by_text("announcement acknowledged: 1 was pressed").first
     ).to_be_visible()
     walk.shot("mom-acknowledged")
+
+
+def fill_until_it_holds(page: Page, field: Locator, text: str) -> None:
+    """Type `text` into `field`, again if the form draws it anew and empties it."""
+    for _ in range(10):
+        field.fill(text)
+        page.wait_for_timeout(500)
+        if field.input_value() == text:
+            break
+    expect(field).to_have_value(text)
 
 
 def reload_until(page: Page, target: Locator, timeout: float = 20) -> None:
