@@ -40,6 +40,7 @@ CLOCK_SKEW: Final = 2.0
 # How long after a call's end a provider may still report it (TeleCMI sends
 # its detail records again up to 15 minutes later).
 LATE_REPORTS: Final = 1800.0
+# The longest a call is followed when neither it nor the provider sets one.
 DEFAULT_CALL_LIMIT: Final = 3600
 _LIFTED_BY_A_REPORT: Final = (CallReason.ANSWER_LOST, CallReason.NO_REPORT)
 

@@ -26,7 +26,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_call_later
 from homeassistant.util.ulid import ulid_now
 
-from .calls import CallRecord, CallTracker
+from .calls import DEFAULT_CALL_LIMIT, CallRecord, CallTracker
 from .const import (
     ATTR_FROM,
     ATTR_MAX_DURATION,
@@ -85,8 +85,6 @@ from .urls import async_webhook_url, callback_url, has_callback_key, internet_ur
 type ClickToCallConfigEntry = ConfigEntry[CallCoordinator]
 
 UNEXPECTED = "An unexpected error ended following the call (see the log)"
-# The longest a call is followed when neither it nor the provider sets one.
-DEFAULT_CALL_LIMIT: Final = 3600
 # Time for the last report of a call that ended at its maximum duration.
 REPORT_GRACE: Final = 120
 # Without an address on the internet, a dial looks for one again at most this
