@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -17,7 +18,10 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import (
+    ClientSessionGenerator,
+    WebSocketGenerator,
+)
 
 from custom_components.click_to_call.const import (
     CONF_REPEAT_INTERVAL,
@@ -179,6 +183,38 @@ async def test_a_refused_press_says_why_and_changes_no_status(
     assert raised.value.translation_key == "call_guard_repeat"
     assert "called less than 60 seconds ago" in str(raised.value)
     assert hass.states.get(MOM_STATUS).attributes["call_id"] == first  # type: ignore[union-attr]
+
+
+async def test_a_press_refused_from_the_ui_says_when_and_we_log_nothing(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A second tap, as the frontend sends it: the answer says when a call is
+    allowed again. The integration logs nothing for it; the one ERROR line is
+    Home Assistant's own, written for every ServiceValidationError the
+    websocket API answers, whatever the integration."""
+    await add_contact(hass, entry, MOM)
+    client = await hass_ws_client(hass)
+    press = {"type": "call_service", "domain": "button", "service": "press"}
+    await client.send_json_auto_id({**press, "target": {"entity_id": BUTTON}})
+    assert (await client.receive_json())["success"]
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+
+    await client.send_json_auto_id({**press, "target": {"entity_id": BUTTON}})
+    answer = await client.receive_json()
+
+    assert not answer["success"]
+    assert answer["error"]["translation_key"] == "call_guard_repeat"
+    assert answer["error"]["message"].endswith("it can be called again in 1 min")
+    ours = [r for r in caplog.records if r.name.startswith("custom_components")]
+    assert [r for r in ours if r.levelno >= logging.INFO] == []
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.name for r in errors] == [
+        "homeassistant.components.websocket_api.http.connection"
+    ]
 
 
 async def test_each_contact_shows_its_own_last_call(

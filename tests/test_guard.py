@@ -4,6 +4,7 @@ guard rebuilt from what it stored decides as the one it replaced."""
 from __future__ import annotations
 
 from hypothesis import given, strategies as st
+import pytest
 
 from custom_components.click_to_call.errors import DialRefused
 from custom_components.click_to_call.guard import HOUR, CallGuard
@@ -67,8 +68,6 @@ def test_a_rebuilt_guard_decides_as_the_one_it_replaced(
 def test_a_refusal_says_when_a_call_is_allowed_again() -> None:
     """The hour frees its oldest call at 3600 s: refused at 200 s, the wait
     said is 3400 s, and the call is allowed then, not a second before."""
-    import pytest
-
     guard = CallGuard()
     guard.check_and_record("a", 0, 2, 0)
     guard.check_and_record("b", 100, 2, 0)
