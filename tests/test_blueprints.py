@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 import json
 from pathlib import Path
+import re
 import shutil
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,6 +20,7 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import extract_inputs, load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -33,7 +35,11 @@ from custom_components.click_to_call.const import (
     EVENT_CALL_UPDATED,
 )
 from custom_components.click_to_call.contacts import SUBENTRY_CONTACT
-from custom_components.click_to_call.providers.models import CallStatus, CallUpdate
+from custom_components.click_to_call.providers.models import (
+    AnsweredBy,
+    CallStatus,
+    CallUpdate,
+)
 from tests.conftest import (
     EntryFactory,
     SandboxServer,
@@ -340,7 +346,9 @@ async def test_the_next_contact_is_called_until_one_answers(
     assert {event.data["reference"] for event in events} == {"alarm"}
 
 
-@pytest.mark.parametrize("ending", ["busy", "cancelled", "rejected", "failed"])
+@pytest.mark.parametrize(
+    "ending", ["busy", "cancelled", "rejected", "failed", "voicemail"]
+)
 async def test_a_call_ended_unanswered_moves_on(
     hass: HomeAssistant,
     entry: MockConfigEntry,
@@ -616,3 +624,82 @@ async def test_the_alert_calls_the_list_again_in_rounds(
         ]
         * 2
     )
+
+
+def bridged_to(sandbox: SandboxServer) -> list[str]:
+    """Return the B numbers Twilio was asked to bridge, in order."""
+    return [
+        re.findall(r"<Number[^>]*>([^<]+)</Number>", twiml)[0]
+        for item in sandbox.sandbox.received("twilio")
+        if item.path.endswith("/Calls.json")
+        for twiml in parse_qs(item.body.decode())["Twiml"]
+    ]
+
+
+async def test_call_until_answered_moves_on_from_a_voicemail_that_connected(
+    hass: HomeAssistant,
+    announcing: MockConfigEntry,
+    sandbox: SandboxServer,
+) -> None:
+    """Twilio: Ann's call connects and a machine is detected on her side, so
+    the next contact is called; Ben's connects, no machine is detected in
+    40 s, and that is an answer."""
+    await use_blueprint(
+        hass, CALL_UNTIL_ANSWERED, contacts=["Ann", "Ben", "Cat"], cooldown=0
+    )
+    sandbox.sandbox.ending = "voicemail"
+
+    @callback
+    def then_a_person(event: Event) -> None:
+        if event.data["status"] == "voicemail":
+            sandbox.sandbox.ending = "completed"
+
+    hass.bus.async_listen(EVENT_CALL_UPDATED, then_a_person)
+    ben = "sensor.ben_last_call_status"
+    await ring(hass)
+    for _ in range(300):  # the sandbox's reports come in real time
+        await asyncio.sleep(0.01)
+        if hass.states.get(ben).state == "completed":  # type: ignore[union-attr]
+            break
+
+    assert bridged_to(sandbox) == ["+14155550111", "+14155550112"]
+    assert hass.states.get("sensor.ann_last_call_status").state == "voicemail"  # type: ignore[union-attr]
+    assert running(hass) == 1  # Ben's call: a machine may still be told
+    # 41 s on (not with the freezer: it would stop the sandbox's real time).
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=41))
+    await settle(hass, until=lambda: not running(hass))
+    assert bridged_to(sandbox) == ["+14155550111", "+14155550112"]
+
+
+async def test_call_until_answered_catches_a_machine_told_right_after_the_answer(
+    hass: HomeAssistant,
+    announcing: MockConfigEntry,
+    sandbox: SandboxServer,
+) -> None:
+    """Twilio may tell the machine in the same moment as the answer: the
+    report is applied before the automation's run wakes from its wait for an
+    answer, and Ann is still not taken as answered."""
+    await use_blueprint(hass, CALL_UNTIL_ANSWERED, contacts=["Ann", "Ben"], cooldown=0)
+
+    @callback
+    def machine_next(event: Event) -> None:
+        if (event.data["contact"], event.data["status"]) == ("Ann", "connected"):
+            # Queued before the automation's run wakes from its first wait.
+            hass.loop.call_soon(
+                announcing.runtime_data.async_apply,
+                CallUpdate(
+                    CallStatus.VOICEMAIL,
+                    call_id=event.data["call_id"],
+                    answered_by=AnsweredBy.MACHINE,
+                ),
+            )
+
+    hass.bus.async_listen(EVENT_CALL_UPDATED, machine_next)
+    await ring(hass)
+    for _ in range(300):  # the sandbox's reports come in real time
+        await asyncio.sleep(0.01)
+        if len(bridged_to(sandbox)) == 2:
+            break
+
+    assert hass.states.get("sensor.ann_last_call_status").state == "voicemail"  # type: ignore[union-attr]
+    assert bridged_to(sandbox) == ["+14155550111", "+14155550112"]
