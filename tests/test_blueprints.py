@@ -517,12 +517,34 @@ async def announcing(
     return entry
 
 
-def announced(sandbox: SandboxServer) -> list[str]:
+def twilio_calls(sandbox: SandboxServer) -> list[dict[str, list[str]]]:
+    """Return the forms of the calls Twilio was asked to place, in order."""
     return [
-        parse_qs(item.body.decode())["To"][0]
+        parse_qs(item.body.decode())
         for item in sandbox.sandbox.received("twilio")
         if item.path.endswith("/Calls.json")
     ]
+
+
+def announced(sandbox: SandboxServer) -> list[str]:
+    return [form["To"][0] for form in twilio_calls(sandbox)]
+
+
+def bridged_to(sandbox: SandboxServer) -> list[str]:
+    """Return the B numbers Twilio was asked to bridge, in order."""
+    return [
+        re.findall(r"<Number[^>]*>([^<]+)</Number>", form["Twiml"][0])[0]
+        for form in twilio_calls(sandbox)
+    ]
+
+
+async def in_real_time(until: Callable[[], bool], steps: int = 300) -> None:
+    """Let the sandbox's reports come (in real time) until `until()` holds,
+    or `steps` times 10 ms have passed; the test's assertions then judge."""
+    for _ in range(steps):
+        await asyncio.sleep(0.01)
+        if until():
+            return
 
 
 async def skips(hass: HomeAssistant) -> list[str]:
@@ -578,10 +600,7 @@ async def test_the_alert_skips_a_voicemail_and_no_answer_and_stops_at_a_confirma
     sandbox.sandbox.announce_outcome = "voicemail"
 
     await ring(hass)
-    for _ in range(300):
-        await asyncio.sleep(0.01)
-        if not running(hass):
-            break
+    await in_real_time(lambda: not running(hass))
 
     assert not running(hass)
     assert announced(sandbox) == ["+14155550111", "+14155550112", "+14155550113"]
@@ -609,10 +628,7 @@ async def test_the_alert_calls_the_list_again_in_rounds(
     )
     sandbox.sandbox.announce_outcome = "no_digit"
     await ring(hass)
-    for _ in range(500):
-        await asyncio.sleep(0.01)
-        if not running(hass):
-            break
+    await in_real_time(lambda: not running(hass), steps=500)
 
     assert not running(hass)
     assert announced(sandbox) == ["+14155550111", "+14155550112"] * 2
@@ -624,16 +640,6 @@ async def test_the_alert_calls_the_list_again_in_rounds(
         ]
         * 2
     )
-
-
-def bridged_to(sandbox: SandboxServer) -> list[str]:
-    """Return the B numbers Twilio was asked to bridge, in order."""
-    return [
-        re.findall(r"<Number[^>]*>([^<]+)</Number>", twiml)[0]
-        for item in sandbox.sandbox.received("twilio")
-        if item.path.endswith("/Calls.json")
-        for twiml in parse_qs(item.body.decode())["Twiml"]
-    ]
 
 
 async def test_call_until_answered_moves_on_from_a_voicemail_that_connected(
@@ -657,10 +663,7 @@ async def test_call_until_answered_moves_on_from_a_voicemail_that_connected(
     hass.bus.async_listen(EVENT_CALL_UPDATED, then_a_person)
     ben = "sensor.ben_last_call_status"
     await ring(hass)
-    for _ in range(300):  # the sandbox's reports come in real time
-        await asyncio.sleep(0.01)
-        if hass.states.get(ben).state == "completed":  # type: ignore[union-attr]
-            break
+    await in_real_time(lambda: hass.states.get(ben).state == "completed")  # type: ignore[union-attr]
 
     assert bridged_to(sandbox) == ["+14155550111", "+14155550112"]
     assert hass.states.get("sensor.ann_last_call_status").state == "voicemail"  # type: ignore[union-attr]
@@ -696,10 +699,7 @@ async def test_call_until_answered_catches_a_machine_told_right_after_the_answer
 
     hass.bus.async_listen(EVENT_CALL_UPDATED, machine_next)
     await ring(hass)
-    for _ in range(300):  # the sandbox's reports come in real time
-        await asyncio.sleep(0.01)
-        if len(bridged_to(sandbox)) == 2:
-            break
+    await in_real_time(lambda: len(bridged_to(sandbox)) == 2)
 
     assert hass.states.get("sensor.ann_last_call_status").state == "voicemail"  # type: ignore[union-attr]
     assert bridged_to(sandbox) == ["+14155550111", "+14155550112"]
