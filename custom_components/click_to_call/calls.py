@@ -78,13 +78,24 @@ class CallRecord:
     # own reports must carry where the provider does not sign them. Never
     # shown.
     announcement: Announcement | None = None
+    # The call as the entities show it since its last change (see describe).
+    shown: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def reports_until(self) -> float:
         """Return when the call has ended at the latest (its maximum duration)."""
         return self.created + (self.max_duration or DEFAULT_CALL_LIMIT)
 
     def describe(self) -> dict[str, Any]:
-        """Return the call as the status sensors and the event entity show it."""
+        """Return the call as the status sensors and the event entity show it.
+
+        Built once per change and shared by every entity that writes it (the
+        tracker forgets it at each change); nobody changes the dict.
+        """
+        if self.shown is None:
+            self.shown = self._described()
+        return self.shown
+
+    def _described(self) -> dict[str, Any]:
         return {
             "call_id": self.call_id,
             "to": self.to,
@@ -169,6 +180,8 @@ class CallTracker:
         self._latest_by_contact: dict[str, str] = {}
         self._listeners: list[CallListener] = []
         self._closed = False
+        # Contact (subentry id), or None for the account -> its device's id.
+        self._device_ids: dict[str | None, str] = {}
         # Why the last report that changed nothing was not news (for the log).
         self.ignored = ""
         for record in records:
@@ -177,7 +190,7 @@ class CallTracker:
     @property
     def latest(self) -> CallRecord | None:
         """Return the call sent last."""
-        return self._calls[next(reversed(self._calls))] if self._calls else None
+        return next(reversed(self._calls.values()), None)
 
     def latest_for(self, contact_id: str) -> CallRecord | None:
         """Return the call sent last to a contact."""
@@ -450,6 +463,7 @@ class CallTracker:
                 self._by_report.pop(report_id, None)
 
     def _changed(self, record: CallRecord, status_changed: bool) -> None:
+        record.shown = None  # described again, once, by the first entity
         for listener in list(self._listeners):
             listener(record, status_changed)
         data = record.as_event(self._entry_id)
@@ -463,7 +477,10 @@ class CallTracker:
         Read from the entity on that device (the contact's status sensor, the
         account's call event): a contact's device is a child device, which
         the device registry's identifier lookup does not search in 2026.10.
+        Found once per tracker: a device changes only with a reload.
         """
+        if (device_id := self._device_ids.get(contact_id)) is not None:
+            return device_id
         registry = er.async_get(self._hass)
         if contact_id is None:
             entity_id = registry.async_get_entity_id(
@@ -475,7 +492,10 @@ class CallTracker:
                 "sensor", DOMAIN, f"{device}_last_call_status"
             )
         entity = None if entity_id is None else registry.async_get(entity_id)
-        return None if entity is None else entity.device_id
+        if entity is None or entity.device_id is None:
+            return None  # not registered yet: asked again next time
+        self._device_ids[contact_id] = entity.device_id
+        return entity.device_id
 
 
 def _has_key(record: CallRecord, given: str) -> bool:

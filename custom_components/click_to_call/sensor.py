@@ -82,31 +82,32 @@ class LastCallSensor(CallFollowingEntity, SensorEntity):
         super().__init__(entry, description.key, contact)
         self.entity_description = description
         self._contact_id = None if contact is None else contact.subentry_id
+        # The call shown, kept as it changes: read at each write.
+        self._record: CallRecord | None = None
         self._written: StateType = None
 
     async def async_added_to_hass(self) -> None:
-        """Remember the value shown from the start (the stored last call)."""
-        await super().async_added_to_hass()
+        """Show the last call from the start (the stored one)."""
+        self._record = self._shown()
         self._written = self.native_value
+        await super().async_added_to_hass()
 
-    # Properties read from the tracker, not _attr_ values set on each change:
-    # Home Assistant's attribute setters cost more than these reads.
     @property
     def native_value(self) -> StateType:
         """Return the value for the last call, if there was one."""
-        record = self._shown()
+        record = self._record
         return None if record is None else self.entity_description.value_fn(record)
 
     @property
     def extra_state_attributes(self) -> dict[str, object] | None:
         """Describe the last call on the status sensor."""
-        record = self._shown()
+        record = self._record
         if record is None or not self.entity_description.with_attributes:
             return None
         return record.describe()
 
     def _shown(self) -> CallRecord | None:
-        """Return the call shown: the account's last, or its contact's."""
+        """Return the call to show: the account's last, or its contact's."""
         if self._contact_id is None:
             return self._tracker.latest
         return self._tracker.latest_for(self._contact_id)
@@ -115,6 +116,7 @@ class LastCallSensor(CallFollowingEntity, SensorEntity):
     def _async_call_changed(self, record: CallRecord, status_changed: bool) -> None:
         if record is not self._shown():
             return
+        self._record = record
         # The duration sensor has no attributes: a write without a new value
         # would only cost time.
         value = self.entity_description.value_fn(record)

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 import zlib
 
 import aiohttp
+from aiohttp.payload import BytesPayload
+import orjson
 
 from .errors import (
     AnswerLostError,
@@ -46,6 +48,7 @@ EXCERPT_CHARS: Final = 200
 # Encodings this module inflates itself, within the bound.
 _ZLIB_WINDOW: Final = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS}
 _ACCEPT: Final = {"Accept-Encoding": "gzip, deflate"}
+_JSON: Final = "application/json"
 # The methods aiohttp never sends twice by itself; every other one it may.
 _NEVER_RESENT: Final = frozenset({"POST", "PATCH"})
 
@@ -128,9 +131,16 @@ async def async_request(
     *,
     client_timeout: aiohttp.ClientTimeout | None = None,
     headers: dict[str, str] | None = None,
+    json: Any = None,
     **kwargs: Any,
 ) -> HttpAnswer:
-    """Send one request and read its answer; raise a ProviderError on failure."""
+    """Send one request and read its answer; raise a ProviderError on failure.
+
+    `json` is sent as a JSON body, encoded here as Home Assistant's session
+    would (orjson), without aiohttp's JSON payload wrapper around it.
+    """
+    if json is not None:
+        kwargs["data"] = BytesPayload(orjson.dumps(json), content_type=_JSON)
     if method.upper() not in _NEVER_RESENT and not any(
         isinstance(trace, _SendOnceTrace) for trace in session.trace_configs
     ):
@@ -241,9 +251,7 @@ async def _read(response: aiohttp.ClientResponse) -> HttpAnswer:
             "set the API URL to that address",
             translation_key=ErrorKey.REDIRECTED,
         )
-    if response.content_length is not None and (
-        response.content_length <= MAX_ANSWER_BYTES
-    ):
+    if (length := response.content_length) is not None and length <= MAX_ANSWER_BYTES:
         raw: bytes | None = await response.read()  # the usual case: read in one go
     else:
         raw = await read_bounded(response.content, MAX_ANSWER_BYTES)
