@@ -121,6 +121,8 @@ WEBHOOK_CONCURRENCY = 10
 # long batch per webhook, a pause of the machine fell on one of them alone
 # (the floor measured against itself differed by up to 20 %; in blocks, 5 %).
 WEBHOOK_BLOCK = 50
+# Runs of the dials at once (one a few tens of milliseconds), after a warm-up.
+TOGETHER_RUNS = 11
 WEBHOOK_WARM_UP = 3
 
 
@@ -444,10 +446,15 @@ def ms(seconds: float) -> str:
 async def interleaved(
     variants: dict[str, Callable[[], Awaitable[Any]]], count: int, block: int = 10
 ) -> dict[str, list[float]]:
-    """Time each variant `count` times, in alternating blocks (fair to drift)."""
+    """Time each variant `count` times, in alternating blocks (fair to drift).
+
+    Each variant goes first in turn: what follows another may find it warm.
+    """
     times: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(max(1, count // block)):
-        for name, call in variants.items():
+    order = list(variants.items())
+    for round_ in range(max(1, count // block)):
+        turn = round_ % len(order)
+        for name, call in order[turn:] + order[:turn]:
             for _ in range(block):
                 started = time.perf_counter()
                 await call()
@@ -522,8 +529,10 @@ async def bench_dial(
 
     together = counts["together"]
     walls: dict[str, list[float]] = {"dial": [], "bare": [], "floor": []}
-    for run in range(6):
-        for name, call in (("dial", dial), ("bare", bare_post), ("floor", floor_dial)):
+    kinds = [("dial", dial), ("bare", bare_post), ("floor", floor_dial)]
+    for run in range(TOGETHER_RUNS + 1):
+        turn = run % len(kinds)  # each goes first in turn
+        for name, call in kinds[turn:] + kinds[:turn]:
             started = time.perf_counter()
             await asyncio.gather(*(call() for _ in range(together)))
             if run:  # the first is a warm-up: the pool opens its connections
@@ -532,7 +541,7 @@ async def bench_dial(
     for name, what in (("dial", "dials"), ("floor", "floors")):
         table.add(
             f"2. {together} {what} at once (wall)",
-            "5 runs",
+            f"{TOGETHER_RUNS} runs",
             ms(wall[name]),
             ms(max(walls[name])),
             f"{wall[name] / wall['bare']:.2f}x {together} bare posts at once "

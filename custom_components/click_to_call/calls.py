@@ -78,7 +78,7 @@ class CallRecord:
     # own reports must carry where the provider does not sign them. Never
     # shown.
     announcement: Announcement | None = None
-    # The call as the entities show it since its last change (see describe).
+    # The call as the entities show it, while a change is being shown.
     shown: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def reports_until(self) -> float:
@@ -88,14 +88,11 @@ class CallRecord:
     def describe(self) -> dict[str, Any]:
         """Return the call as the status sensors and the event entity show it.
 
-        Built once per change and shared by every entity that writes it (the
-        tracker forgets it at each change); nobody changes the dict.
+        During a change, the one description the tracker built for every
+        entity that writes it (nobody changes it).
         """
-        if self.shown is None:
-            self.shown = self._described()
-        return self.shown
-
-    def _described(self) -> dict[str, Any]:
+        if self.shown is not None:
+            return self.shown
         return {
             "call_id": self.call_id,
             "to": self.to,
@@ -463,9 +460,13 @@ class CallTracker:
                 self._by_report.pop(report_id, None)
 
     def _changed(self, record: CallRecord, status_changed: bool) -> None:
-        record.shown = None  # described again, once, by the first entity
-        for listener in list(self._listeners):
-            listener(record, status_changed)
+        record.shown = None
+        record.shown = record.describe()  # once, for every entity that writes it
+        try:
+            for listener in list(self._listeners):
+                listener(record, status_changed)
+        finally:
+            record.shown = None  # the entities hold it; the call need not
         data = record.as_event(self._entry_id)
         # The logbook shows an event on the page of the device it names.
         data["device_id"] = self._device_id(record.contact_id)
