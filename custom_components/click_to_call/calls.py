@@ -460,7 +460,6 @@ class CallTracker:
                 self._by_report.pop(report_id, None)
 
     def _changed(self, record: CallRecord, status_changed: bool) -> None:
-        record.shown = None
         record.shown = record.describe()  # once, for every entity that writes it
         try:
             for listener in list(self._listeners):
