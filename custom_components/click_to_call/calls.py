@@ -78,21 +78,13 @@ class CallRecord:
     # own reports must carry where the provider does not sign them. Never
     # shown.
     announcement: Announcement | None = None
-    # The call as the entities show it, while a change is being shown.
-    shown: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def reports_until(self) -> float:
         """Return when the call has ended at the latest (its maximum duration)."""
         return self.created + (self.max_duration or DEFAULT_CALL_LIMIT)
 
     def describe(self) -> dict[str, Any]:
-        """Return the call as the status sensors and the event entity show it.
-
-        During a change, the one description the tracker built for every
-        entity that writes it (nobody changes it).
-        """
-        if self.shown is not None:
-            return self.shown
+        """Return the call as the status sensors and the event entity show it."""
         return {
             "call_id": self.call_id,
             "to": self.to,
@@ -177,6 +169,9 @@ class CallTracker:
         self._latest_by_contact: dict[str, str] = {}
         self._listeners: list[CallListener] = []
         self._closed = False
+        # While a change is shown: the call, and its description built once
+        # for every entity that writes it.
+        self._showing: tuple[CallRecord, dict[str, Any]] | None = None
         # Contact (subentry id), or None for the account -> its device's id.
         self._device_ids: dict[str | None, str] = {}
         # Why the last report that changed nothing was not news (for the log).
@@ -193,6 +188,16 @@ class CallTracker:
         """Return the call sent last to a contact."""
         call_id = self._latest_by_contact.get(contact_id)
         return None if call_id is None else self._calls.get(call_id)
+
+    def describe(self, record: CallRecord) -> dict[str, Any]:
+        """Return a call as the status sensors and the event entity show it.
+
+        During a change, the one description built for it, shared by the
+        entities that write it (nobody changes it).
+        """
+        if self._showing is not None and self._showing[0] is record:
+            return self._showing[1]
+        return record.describe()
 
     def newest_first(self) -> Iterator[CallRecord]:
         """Iterate over the kept calls, newest first."""
@@ -460,12 +465,12 @@ class CallTracker:
                 self._by_report.pop(report_id, None)
 
     def _changed(self, record: CallRecord, status_changed: bool) -> None:
-        record.shown = record.describe()  # once, for every entity that writes it
+        self._showing = (record, record.describe())
         try:
             for listener in list(self._listeners):
                 listener(record, status_changed)
         finally:
-            record.shown = None  # the entities hold it; the call need not
+            self._showing = None  # the entities hold it; the tracker need not
         data = record.as_event(self._entry_id)
         # The logbook shows an event on the page of the device it names.
         data["device_id"] = self._device_id(record.contact_id)

@@ -34,5 +34,5 @@ class CallEventEntity(CallFollowingEntity, EventEntity):
     @callback
     def _async_call_changed(self, record: CallRecord, status_changed: bool) -> None:
         if status_changed:
-            self._trigger_event(record.status.value, record.describe())
+            self._trigger_event(record.status.value, self._tracker.describe(record))
             self.async_write_ha_state()

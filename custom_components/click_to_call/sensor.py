@@ -104,7 +104,7 @@ class LastCallSensor(CallFollowingEntity, SensorEntity):
         record = self._record
         if record is None or not self.entity_description.with_attributes:
             return None
-        return record.describe()
+        return self._tracker.describe(record)
 
     def _shown(self) -> CallRecord | None:
         """Return the call to show: the account's last, or its contact's."""
