@@ -443,6 +443,12 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
+def in_turn[T](items: list[T], round_: int) -> list[T]:
+    """Return the items with a different one first each round (fair to warmth)."""
+    turn = round_ % len(items)
+    return items[turn:] + items[:turn]
+
+
 async def interleaved(
     variants: dict[str, Callable[[], Awaitable[Any]]], count: int, block: int = 10
 ) -> dict[str, list[float]]:
@@ -453,8 +459,7 @@ async def interleaved(
     times: dict[str, list[float]] = {name: [] for name in variants}
     order = list(variants.items())
     for round_ in range(max(1, count // block)):
-        turn = round_ % len(order)
-        for name, call in order[turn:] + order[:turn]:
+        for name, call in in_turn(order, round_):
             for _ in range(block):
                 started = time.perf_counter()
                 await call()
@@ -531,8 +536,7 @@ async def bench_dial(
     walls: dict[str, list[float]] = {"dial": [], "bare": [], "floor": []}
     kinds = [("dial", dial), ("bare", bare_post), ("floor", floor_dial)]
     for run in range(TOGETHER_RUNS + 1):
-        turn = run % len(kinds)  # each goes first in turn
-        for name, call in kinds[turn:] + kinds[:turn]:
+        for name, call in in_turn(kinds, run):
             started = time.perf_counter()
             await asyncio.gather(*(call() for _ in range(together)))
             if run:  # the first is a warm-up: the pool opens its connections
@@ -888,8 +892,7 @@ async def bench_webhook(
                 floor.calls[call_id] = floor.async_placed(
                     "telspiel", "+919876543210", None, call_id=call_id
                 )
-            # Each webhook goes first in turn.
-            for name in names[block % 3 :] + names[: block % 3]:
+            for name in in_turn(names, block):
                 applied = 0
                 started = time.perf_counter()
                 # All "connected" first, then all "completed": each one a change.
