@@ -31,7 +31,7 @@ from .errors import (
     UnexpectedAnswerError,
 )
 from .fields import said, seconds, short_text
-from .http import HttpAnswer, basic_authorization
+from .http import FORM, JSON, HttpAnswer, basic_authorization
 from .models import (
     Callback,
     CallStatus,
@@ -52,8 +52,6 @@ REGIONS: Final = {
     SINGAPORE: "Singapore (api.exotel.com)",
     MUMBAI: "Mumbai (api.in.exotel.com)",
 }
-JSON: Final = "application/json"
-FORM: Final = "application/x-www-form-urlencoded"
 MULTIPART: Final = "multipart/form-data"
 MAX_DURATION: Final = 14400
 MAX_FIELDS: Final = 100

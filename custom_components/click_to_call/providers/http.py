@@ -48,7 +48,9 @@ EXCERPT_CHARS: Final = 200
 # Encodings this module inflates itself, within the bound.
 _ZLIB_WINDOW: Final = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS}
 _ACCEPT: Final = {"Accept-Encoding": "gzip, deflate"}
-_JSON: Final = "application/json"
+# The media types of the bodies providers send and receive.
+JSON: Final = "application/json"
+FORM: Final = "application/x-www-form-urlencoded"
 # The methods aiohttp never sends twice by itself; every other one it may.
 _NEVER_RESENT: Final = frozenset({"POST", "PATCH"})
 
@@ -140,7 +142,7 @@ async def async_request(
     would (orjson), without aiohttp's JSON payload wrapper around it.
     """
     if json is not None:
-        kwargs["data"] = BytesPayload(orjson.dumps(json), content_type=_JSON)
+        kwargs["data"] = BytesPayload(orjson.dumps(json), content_type=JSON)
     if method.upper() not in _NEVER_RESENT and not any(
         isinstance(trace, _SendOnceTrace) for trace in session.trace_configs
     ):

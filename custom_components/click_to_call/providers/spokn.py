@@ -28,7 +28,7 @@ from .errors import (
     UnexpectedAnswerError,
 )
 from .fields import said
-from .http import HttpAnswer, basic_authorization
+from .http import FORM, HttpAnswer, basic_authorization
 from .models import (
     Callback,
     CallStatus,
@@ -42,7 +42,6 @@ from .models import (
 from .settings import Kind, ProviderConfig, setting
 
 DEFAULT_API_URL: Final = "https://api.spokn.com/c2c/1.0/call"
-FORM: Final = "application/x-www-form-urlencoded"
 MAX_TOKEN: Final = 128
 MAX_MINUTES: Final = 60
 MAX_RETRIES: Final = 3

@@ -27,7 +27,7 @@ from .errors import (
     UnexpectedAnswerError,
 )
 from .fields import epoch_ms, said, seconds, short_text
-from .http import HttpAnswer
+from .http import FORM, JSON, HttpAnswer
 from .models import (
     Announcement,
     Callback,
@@ -55,10 +55,8 @@ _PCMO_AUTH: Final = 420
 _PCMO_INVALID: Final = frozenset({422, 501, 502})
 # Seconds to wait for the digit after each time the message is spoken.
 INPUT_TIMEOUT: Final = 8
-JSON: Final = "application/json"
 # Reads the user's settings: proves the app secret and the user, rings nothing.
 CHECK_PATH: Final = "/v3/user/get"
-FORM: Final = "application/x-www-form-urlencoded"
 # A missed leg's hangup_reason -> the call's status. recv_cancel: the phone
 # rang out; sent_reject: it declined; recv_bye/sent_bye: one side gave up
 # before the answer. TeleCMI documents no busy or failed leg: those are guesses.

@@ -32,7 +32,7 @@ from .errors import (
     UnexpectedAnswerError,
 )
 from .fields import said, seconds
-from .http import HttpAnswer, basic_authorization
+from .http import FORM, HttpAnswer, basic_authorization
 from .models import (
     Announcement,
     AnsweredBy,
@@ -50,7 +50,6 @@ from .settings import Kind, ProviderConfig, setting
 
 DEFAULT_API_URL: Final = "https://api.twilio.com"
 API_VERSION: Final = "2010-04-01"
-FORM: Final = "application/x-www-form-urlencoded"
 SIGNATURE_HEADER: Final = "X-Twilio-Signature"
 # Twilio's TimeLimit: at most 4 hours.
 MAX_DURATION: Final = 14400
