@@ -121,9 +121,10 @@ WEBHOOK_CONCURRENCY = 10
 # long batch per webhook, a pause of the machine fell on one of them alone
 # (the floor measured against itself differed by up to 20 %; in blocks, 5 %).
 WEBHOOK_BLOCK = 50
+# Blocks posted first and not timed: connections, caches.
+WEBHOOK_WARM_UP = 3
 # Runs of the dials at once (one a few tens of milliseconds), after a warm-up.
 TOGETHER_RUNS = 11
-WEBHOOK_WARM_UP = 3
 
 
 def free_port() -> int:
